@@ -1,0 +1,3 @@
+"""Tickwork: a self-hosted workflow scheduler."""
+
+__version__ = "0.1.0"
