@@ -89,3 +89,13 @@ def test_h_needs_a_hash_key_and_uses_it() -> None:
     minutes = {instant[14:16] for instant in json.loads(first.stdout)}
     assert len(minutes) == 1  # one hashed minute, every hour
     assert json.loads(first.stdout) == json.loads(second.stdout)
+
+
+def test_next_table_marks_a_fire_moved_by_a_dst_gap() -> None:
+    result = tickwork(
+        "cron", "next", "30 2 * * *", "--tz", "America/New_York",
+        "--after", "2026-03-07T12:00:00Z", "--count", "1",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Sun 2026-03-08 03:00:00 -0400" in result.stdout
+    assert "gap: runs" in result.stdout

@@ -68,15 +68,19 @@ def next_fires(
         return
     table = Table(title=f"{expr}  ({describe(parsed)})", title_justify="left")
     table.add_column("#", justify="right", style="dim")
-    table.add_column(f"Local ({tz})")
-    table.add_column("UTC")
+    table.add_column(f"Local ({tz})", no_wrap=True)
+    table.add_column("UTC", no_wrap=True)
     table.add_column("In", justify="right")
-    for index, fire in enumerate(fires, 1):
+    notes = [_dst_note(parsed, fire) for fire in fires]
+    if any(notes):
+        table.add_column("DST", style="yellow")
+    for index, (fire, note) in enumerate(zip(fires, notes, strict=True), 1):
         table.add_row(
             str(index),
             f"{fire:%a %Y-%m-%d %H:%M:%S %z}",
             f"{fire.astimezone(UTC):%Y-%m-%d %H:%M:%S}",
             _humanize(fire.astimezone(UTC) - start),
+            *([note] if any(notes) else []),
         )
     _out.print(table)
     if len(fires) < count:
@@ -93,6 +97,14 @@ def _parse_instant(text: str) -> datetime:
             "--after", repr(text), "has no UTC offset (write e.g. 2026-03-29T00:00:00Z)"
         )
     return value
+
+
+def _dst_note(expr: CronExpr, fire: datetime) -> str:
+    if not expr.matches_wall(fire.replace(tzinfo=None)):
+        return "gap: runs after the jump"
+    if fire.fold:
+        return "repeated hour, 2nd pass"
+    return ""
 
 
 def _humanize(delta: timedelta) -> str:

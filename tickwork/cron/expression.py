@@ -194,6 +194,11 @@ class CronExpr:
         found = self.next_after(instant_utc - _MICROSECOND, tz)
         return found is not None and found.astimezone(UTC) == instant_utc
 
+    def matches_wall(self, wall: datetime) -> bool:
+        """Whether the fields match this wall-clock time, whatever the zone does to it."""
+        fields = (wall.year, wall.month, wall.day, wall.hour, wall.minute, wall.second)
+        return not wall.microsecond and self._next_wall(fields) == fields
+
     # -- the search, on wall-clock fields ---------------------------------------------
 
     def _scan_forward_from_unique(
