@@ -44,7 +44,7 @@ class Transition:
 
 def offsets(wall: datetime, zone: tzinfo) -> tuple[timedelta, timedelta]:
     """The UTC offsets of a naive wall time for fold=0 and fold=1 (equal when unique)."""
-    first = wall.replace(tzinfo=zone)
+    first = wall.replace(tzinfo=zone, fold=0)
     before = first.utcoffset()
     after = first.replace(fold=1).utcoffset()
     assert before is not None and after is not None

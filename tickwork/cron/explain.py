@@ -25,6 +25,8 @@ def describe(expr: CronExpr) -> str:
         (expr.months, 1, 12),
         (expr.day_of_week.mask, 0, 6),
     ]
+    if len(parts) == 7 and expr.years is not None:
+        masks.append((expr.years, 1970, 2199))
     for index, (mask, lo, hi) in enumerate(masks):
         if _uses_hash(parts[index]):
             parts[index] = ",".join(str(v) for v in range(lo, hi + 1) if mask >> v & 1)

@@ -433,7 +433,19 @@ class CronExpr:
     def _reject_impossible_days(self) -> None:
         """Refuse dates no calendar has, such as ``0 0 30 2 *``, instead of never firing."""
         dom, dow = self.day_of_month, self.day_of_week
-        if dom.has_rules or dom.star or not dow.star or dow.mask != 0b1111111:
+        if dom.has_rules or dow.has_rules or self.years is not None:
+            # Rare forms (L-30 in February, 31W in April, Feb 29 of 2027): ask the search
+            # itself whether any day ever fires, from the first year allowed.
+            first_year = 1970 if self.years is None else (self.years & -self.years).bit_length() - 1
+            if self._next_wall((first_year, 1, 1, 0, 0, 0)) is None:
+                raise CronSyntaxError(
+                    "expression",
+                    repr(self.text),
+                    "never fires: no date matches its day-of-month, month, day-of-week "
+                    "and year together",
+                )
+            return
+        if dom.star or not dow.star or dow.mask != 0b1111111:
             return
         longest = max(_LONGEST_MONTH[m] for m in range(1, 13) if self.months >> m & 1)
         if not dom.mask & ((2 << longest) - 1):

@@ -160,6 +160,8 @@ class _FieldParser:
         if not dash:
             # "7/10" means 7, 17, 27, ... up to the end of the range.
             return list(range(start, kind.hi + 1)) if step else [start]
+        if "-" in end_text:
+            raise self.error(item, "is not a range; write it as start-end, e.g. 1-5")
         end = self.value(end_text, item)
         if start <= end:
             return list(range(start, end + 1))
@@ -206,10 +208,14 @@ class _FieldParser:
 
     def not_a_value_reason(self, text: str) -> str:
         kind = self.kind
-        if kind.names is None and kind is not DAY_OF_MONTH:
-            for char in "LW#?":
-                if char in text.upper():
+        if kind is not DAY_OF_MONTH and kind is not DAY_OF_WEEK:
+            upper = text.upper()
+            for char in "#?":
+                if char in upper:
                     return f"uses {char!r}, which only the day fields allow"
+            # "L", "LW", "15W", "5L": Quartz day rules typed in the wrong field.
+            if upper in ("L", "W", "LW") or (upper[-1:] in ("L", "W") and upper[:-1].isdigit()):
+                return f"uses {upper[-1]!r}, which only the day fields allow"
         return "is not a number or a name" if kind.names else "is not a number"
 
     def day_of_month_rule(self, item: str) -> bool:

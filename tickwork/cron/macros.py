@@ -40,6 +40,7 @@ def split_fields(text: str) -> tuple[str, str, str, str, str, str, str | None]:
     raise CronSyntaxError(
         "expression",
         repr(stripped),
-        f"has {len(parts)} fields; expected 5 (minute hour day-of-month month day-of-week), "
+        f"has {len(parts)} field{'' if len(parts) == 1 else 's'}; expected 5 "
+        "(minute hour day-of-month month day-of-week), "
         "6 (seconds first) or 7 (seconds first, year last)",
     )
