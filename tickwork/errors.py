@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import NamedTuple
+
 
 class TickworkError(Exception):
     """Root of every error Tickwork raises on purpose."""
@@ -27,3 +30,60 @@ class UnknownTimeZone(InvalidSpec):
         super().__init__(
             "timezone", repr(name), "is not a known IANA time zone (e.g. Europe/Berlin)"
         )
+
+
+class NotFound(TickworkError):
+    """A named thing (schedule, workflow, execution, token…) that does not exist."""
+
+    def __init__(self, kind: str, key: str) -> None:
+        self.kind = kind
+        self.key = key
+        super().__init__(f"{kind} {key} not found")
+
+
+class Conflict(TickworkError):
+    """A write refused because it clashes with what is stored (a unique key, a revision…).
+
+    ``constraint`` names the database constraint that refused it, when known, so callers
+    can tell "already fired" from "name taken" without parsing messages.
+    """
+
+    def __init__(self, message: str, *, constraint: str | None = None) -> None:
+        self.constraint = constraint
+        super().__init__(message)
+
+
+class StoreUnavailable(TickworkError):
+    """The store cannot be reached or is too busy to answer; retrying later may work."""
+
+
+class Problem(NamedTuple):
+    """One thing wrong with a document: a dotted field path (``retry.max_attempts``,
+    ``action.argv[0]``; ``""`` for the document itself) and a plain-words message."""
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+
+class InvalidDocument(InvalidSpec):
+    """A document (schedule, workflow) with one or more problems, each naming its field.
+
+    ``field`` and ``reason`` are those of the first problem, so code that handles any
+    ``InvalidSpec`` still gets a field to point at; ``problems`` lists them all, in order.
+    """
+
+    def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
+        if not problems:
+            raise ValueError("InvalidDocument needs at least one problem")
+        self.problems = [Problem(field, message) for field, message in problems]
+        first = self.problems[0]
+        super().__init__(first.field, "", first.message)
+
+    def __str__(self) -> str:
+        if len(self.problems) == 1:
+            return str(self.problems[0])
+        lines = "\n".join(f"  - {problem}" for problem in self.problems)
+        return f"{len(self.problems)} problems:\n{lines}"
