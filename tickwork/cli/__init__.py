@@ -6,9 +6,10 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from tickwork import __version__
-from tickwork.cli import cron
+from tickwork.cli import cron, db
 from tickwork.errors import TickworkError
 
 app = typer.Typer(
@@ -19,6 +20,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(cron.app, name="cron")
+app.add_typer(db.app, name="db")
 
 _errors = Console(stderr=True, highlight=False)
 
@@ -36,5 +38,6 @@ def main() -> None:
     try:
         app()
     except TickworkError as exc:
-        _errors.print(f"[red]error:[/red] {exc}")
+        # One line whatever the terminal width; the message is text, not markup.
+        _errors.print("[red]error:[/red]", escape(str(exc)), soft_wrap=True)
         sys.exit(1)
