@@ -445,7 +445,7 @@ class CronExpr:
                     "and year together",
                 )
             return
-        if dom.star or not dow.star or dow.mask != 0b1111111:
+        if dom.star or not dow.star:
             return
         longest = max(_LONGEST_MONTH[m] for m in range(1, 13) if self.months >> m & 1)
         if not dom.mask & ((2 << longest) - 1):
