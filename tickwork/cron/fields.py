@@ -255,4 +255,16 @@ class _FieldParser:
 
 
 def parse_field(kind: FieldKind, text: str, hash_key: str | None) -> FieldSpec:
+    # Fast paths for the two most common forms: "*" and a single number.
+    if text == "*":
+        return _STAR[kind.name]
+    if text.isdigit() and kind.lo <= int(text) <= kind.hi:
+        value = int(text) % 7 if kind is DAY_OF_WEEK else int(text)
+        return FieldSpec(1 << value, False)
     return _FieldParser(kind, text, hash_key).parse()
+
+
+_STAR = {
+    kind.name: _FieldParser(kind, "*", None).parse()
+    for kind in (SECOND, MINUTE, HOUR, DAY_OF_MONTH, MONTH, DAY_OF_WEEK, YEAR)
+}
