@@ -2,23 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-
-def tickwork(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "TICKWORK_DATABASE_URL"}
-    return subprocess.run(
-        [sys.executable, "-m", "tickwork", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=cwd,
-        env=env,
-    )
+from tests.e2e.cli import tickwork
 
 
 def test_upgrade_then_current_then_check(tmp_path: Path) -> None:

@@ -1,0 +1,22 @@
+"""Run the real ``tickwork`` command as a user would: a separate process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def tickwork(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m tickwork ARGS``; the database comes from ARGS, never the caller's env."""
+    env = {k: v for k, v in os.environ.items() if k != "TICKWORK_DATABASE_URL"}
+    return subprocess.run(
+        [sys.executable, "-m", "tickwork", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=cwd,
+        env=env,
+    )
