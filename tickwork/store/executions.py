@@ -1,0 +1,199 @@
+"""Executions in SQL: :class:`SqlExecutionStore`, the ``ExecutionStore`` of ``store.protocols``.
+
+Exactly-once firing rests on the partial unique index ``uq_executions_schedule_fire``
+(``(schedule_id, scheduled_for) WHERE trigger = 'schedule'``): :meth:`record_fires` inserts
+with ``ON CONFLICT (schedule_id, scheduled_for) WHERE trigger = 'schedule' DO NOTHING``, which
+both PostgreSQL and SQLite (3.24+) accept for a partial index, so a fire that is already
+stored is skipped, never reported as an error. The statement carries ``RETURNING id``, so
+SQLAlchemy's "insertmanyvalues" sends many rows per statement and the rows that come back are
+exactly the ones inserted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, RowMapping
+
+from tickwork.errors import Conflict, NotFound
+from tickwork.schedule.misfire import MissedRange
+from tickwork.schedule.policies import ExecutionStatus, ExecutionTrigger, ScheduleState
+from tickwork.store.engine import is_postgres
+from tickwork.store.errors import translated_errors
+from tickwork.store.protocols import ActiveCounts, ExecutionRecord, NewExecution
+from tickwork.store.tables import executions, missed_ranges, schedules
+
+__all__ = ["SqlExecutionStore", "execution_from_row"]
+
+_c = executions.c
+_ACTIVE = (ExecutionStatus.QUEUED.value, ExecutionStatus.RUNNING.value)
+
+
+def execution_from_row(row: RowMapping) -> ExecutionRecord:
+    """An ``executions`` row as an :class:`ExecutionRecord`."""
+    values = dict(row)
+    values["trigger"] = ExecutionTrigger(values["trigger"])
+    values["status"] = ExecutionStatus(values["status"])
+    return ExecutionRecord(**values)
+
+
+class SqlExecutionStore:
+    """``ExecutionStore`` on SQLite and PostgreSQL. Stateless: one instance serves every
+    connection and thread."""
+
+    def record_fires(self, conn: Connection, fires: Sequence[NewExecution]) -> int:
+        if not fires:
+            return 0
+        statement = _insert_skipping_fired(conn).returning(_c.id)
+        with translated_errors():
+            inserted = conn.execute(statement, [_row_of(fire) for fire in fires]).all()
+        return len(inserted)
+
+    def advance_schedule(
+        self,
+        conn: Connection,
+        schedule_id: uuid.UUID,
+        *,
+        next_fire_at: datetime | None,
+        last_fired_at: datetime | None,
+        runs_count: int,
+        state: ScheduleState,
+        expected_revision: int | None = None,
+    ) -> None:
+        statement = (
+            sa.update(schedules)
+            .where(schedules.c.id == schedule_id)
+            .values(
+                next_fire_at=next_fire_at,
+                last_fired_at=last_fired_at,
+                runs_count=runs_count,
+                state=ScheduleState(state).value,
+            )
+        )
+        if expected_revision is not None:
+            statement = statement.where(schedules.c.revision == expected_revision)
+        with translated_errors():
+            updated = conn.execute(statement).rowcount
+        if updated:
+            return
+        if expected_revision is None or not _schedule_exists(conn, schedule_id):
+            raise NotFound("schedule", str(schedule_id))
+        raise Conflict(
+            f"schedule {schedule_id} changed since revision {expected_revision}",
+            constraint="revision",
+        )
+
+    def record_missed_range(
+        self,
+        conn: Connection,
+        schedule_id: uuid.UUID,
+        missed: MissedRange,
+        *,
+        range_id: uuid.UUID,
+        created_at: datetime,
+    ) -> None:
+        values = {
+            "id": range_id,
+            "schedule_id": schedule_id,
+            "first_instant": missed.first,
+            "last_instant": missed.last,
+            "count": missed.count,
+            "reason": str(missed.reason),
+            "created_at": created_at,
+        }
+        with translated_errors():
+            conn.execute(sa.insert(missed_ranges).values(values))
+
+    def get(self, conn: Connection, execution_id: uuid.UUID) -> ExecutionRecord:
+        with translated_errors():
+            row = (
+                conn.execute(sa.select(executions).where(_c.id == execution_id))
+                .mappings()
+                .one_or_none()
+            )
+        if row is None:
+            raise NotFound("execution", str(execution_id))
+        return execution_from_row(row)
+
+    def list_for_schedule(
+        self,
+        conn: Connection,
+        schedule_id: uuid.UUID,
+        *,
+        statuses: Sequence[ExecutionStatus] | None = None,
+        limit: int = 100,
+    ) -> list[ExecutionRecord]:
+        query = (
+            sa.select(executions)
+            .where(_c.schedule_id == schedule_id)
+            .order_by(_c.scheduled_for.desc(), _c.id.desc())
+            .limit(limit)
+        )
+        if statuses is not None:
+            query = query.where(_c.status.in_([ExecutionStatus(s).value for s in statuses]))
+        with translated_errors():
+            rows = conn.execute(query).mappings().all()
+        return [execution_from_row(row) for row in rows]
+
+    def count_active(self, conn: Connection, schedule_id: uuid.UUID) -> ActiveCounts:
+        def count_of(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+            return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+        query = sa.select(
+            count_of(_c.status.in_(_ACTIVE)),
+            count_of(_c.status == ExecutionStatus.BUFFERED.value),
+        ).where(
+            _c.schedule_id == schedule_id,
+            _c.status.in_([*_ACTIVE, ExecutionStatus.BUFFERED.value]),
+        )
+        with translated_errors():
+            active, buffered = conn.execute(query).one()
+        return ActiveCounts(active=int(active), buffered=int(buffered))
+
+
+def _insert_skipping_fired(conn: Connection) -> postgresql.Insert | sqlite.Insert:
+    """``INSERT INTO executions … ON CONFLICT (schedule_id, scheduled_for)
+    WHERE trigger = 'schedule' DO NOTHING``, in the connection's dialect."""
+    insert = postgresql.insert if is_postgres(conn) else sqlite.insert
+    return insert(executions).on_conflict_do_nothing(
+        index_elements=[_c.schedule_id, _c.scheduled_for],
+        # A literal, not a bound parameter: SQLite renders the conflict target's WHERE
+        # inline, which a bound parameter cannot be under executemany.
+        index_where=_c.trigger == sa.literal_column(f"'{ExecutionTrigger.SCHEDULE.value}'"),
+    )
+
+
+def _row_of(fire: NewExecution) -> dict[str, Any]:
+    return {
+        "id": fire.id,
+        "schedule_id": fire.schedule_id,
+        "schedule_name": fire.schedule_name,
+        "namespace": fire.namespace,
+        "workflow_name": fire.workflow_name,
+        "workflow_version": fire.workflow_version,
+        "trigger": ExecutionTrigger(fire.trigger).value,
+        "scheduled_for": fire.scheduled_for,
+        "status": ExecutionStatus(fire.status).value,
+        "reason": fire.reason,
+        "attempt": 1,
+        "max_attempts": fire.max_attempts,
+        "priority": fire.priority,
+        "concurrency_key": fire.concurrency_key,
+        "input": dict(fire.input),
+        "queued_at": fire.queued_at,
+        "not_before": fire.not_before,
+        "lateness_ms": fire.lateness_ms,
+        "idempotency_key": fire.idempotency_key,
+        "created_at": fire.created_at,
+    }
+
+
+def _schedule_exists(conn: Connection, schedule_id: uuid.UUID) -> bool:
+    query = sa.select(schedules.c.id).where(schedules.c.id == schedule_id)
+    with translated_errors():
+        return conn.execute(query).first() is not None

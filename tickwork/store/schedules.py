@@ -1,0 +1,143 @@
+"""Schedules in SQL: :class:`SqlScheduleStore`, the ``ScheduleStore`` of ``store.protocols``.
+
+Portable SQLAlchemy Core; the contract (and what each error means) is in the Protocol.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, RowMapping
+
+from tickwork.errors import Conflict, NotFound
+from tickwork.schedule.policies import ScheduleState
+from tickwork.store.errors import translated_errors
+from tickwork.store.protocols import NewSchedule, ScheduleRecord
+from tickwork.store.tables import schedules
+
+__all__ = ["SqlScheduleStore", "schedule_from_row"]
+
+_c = schedules.c
+
+_CHANGEABLE = (
+    "document",
+    "trigger_kind",
+    "timezone",
+    "state",
+    "pause_note",
+    "next_fire_at",
+    "last_fired_at",
+    "runs_count",
+    "consecutive_failures",
+    "managed_by",
+    "managed_file",
+)
+
+
+def schedule_from_row(row: RowMapping) -> ScheduleRecord:
+    """A ``schedules`` row as a :class:`ScheduleRecord`."""
+    values = dict(row)
+    values["state"] = ScheduleState(values["state"])
+    return ScheduleRecord(**values)
+
+
+class SqlScheduleStore:
+    """``ScheduleStore`` on SQLite and PostgreSQL. Stateless: one instance serves every
+    connection and thread."""
+
+    def insert(self, conn: Connection, schedule: NewSchedule) -> ScheduleRecord:
+        values: dict[str, Any] = {
+            "id": schedule.id,
+            "namespace": schedule.namespace,
+            "name": schedule.name,
+            "document": dict(schedule.document),
+            "trigger_kind": schedule.trigger_kind,
+            "timezone": schedule.timezone,
+            "state": schedule.state.value,
+            "pause_note": schedule.pause_note,
+            "next_fire_at": schedule.next_fire_at,
+            "last_fired_at": None,
+            "runs_count": 0,
+            "consecutive_failures": 0,
+            "revision": 1,
+            "managed_by": schedule.managed_by,
+            "managed_file": schedule.managed_file,
+            "created_at": schedule.created_at,
+            "updated_at": schedule.created_at,
+        }
+        with translated_errors():
+            row = conn.execute(sa.insert(schedules).values(values).returning(schedules)).one()
+        return schedule_from_row(row._mapping)
+
+    def get(self, conn: Connection, schedule_id: uuid.UUID) -> ScheduleRecord:
+        return self._one(conn, _c.id == schedule_id, str(schedule_id))
+
+    def get_by_name(self, conn: Connection, namespace: str, name: str) -> ScheduleRecord:
+        where = sa.and_(_c.namespace == namespace, _c.name == name)
+        return self._one(conn, where, f"{namespace}/{name}")
+
+    def update(self, conn: Connection, schedule: ScheduleRecord, now: datetime) -> ScheduleRecord:
+        values: dict[str, Any] = {name: getattr(schedule, name) for name in _CHANGEABLE}
+        values["document"] = dict(schedule.document)
+        values["state"] = ScheduleState(schedule.state).value
+        values["revision"] = schedule.revision + 1
+        values["updated_at"] = now
+        statement = (
+            sa.update(schedules)
+            .where(_c.id == schedule.id, _c.revision == schedule.revision)
+            .values(values)
+            .returning(schedules)
+        )
+        with translated_errors():
+            row = conn.execute(statement).one_or_none()
+        if row is None:
+            stored = self.get(conn, schedule.id)  # NotFound when it was deleted
+            raise Conflict(
+                f"schedule {schedule.namespace}/{schedule.name} changed since it was read "
+                f"(revision {schedule.revision}, now {stored.revision})",
+                constraint="revision",
+            )
+        return schedule_from_row(row._mapping)
+
+    def delete(self, conn: Connection, schedule_id: uuid.UUID) -> None:
+        with translated_errors():
+            result = conn.execute(sa.delete(schedules).where(_c.id == schedule_id))
+        if result.rowcount == 0:
+            raise NotFound("schedule", str(schedule_id))
+
+    def list_all(self, conn: Connection, namespace: str | None = None) -> list[ScheduleRecord]:
+        query = sa.select(schedules).order_by(_c.namespace, _c.name)
+        if namespace is not None:
+            query = query.where(_c.namespace == namespace)
+        with translated_errors():
+            rows = conn.execute(query).mappings().all()
+        return [schedule_from_row(row) for row in rows]
+
+    def due(self, conn: Connection, now: datetime, limit: int) -> list[ScheduleRecord]:
+        query = (
+            sa.select(schedules)
+            .where(_c.state == ScheduleState.ACTIVE.value, _c.next_fire_at <= now)
+            .order_by(_c.next_fire_at, _c.id)
+            .limit(limit)
+        )
+        with translated_errors():
+            rows = conn.execute(query).mappings().all()
+        return [schedule_from_row(row) for row in rows]
+
+    def next_due_at(self, conn: Connection) -> datetime | None:
+        query = sa.select(sa.func.min(_c.next_fire_at)).where(
+            _c.state == ScheduleState.ACTIVE.value
+        )
+        with translated_errors():
+            earliest: datetime | None = conn.execute(query).scalar_one()
+        return earliest
+
+    def _one(self, conn: Connection, where: sa.ColumnElement[bool], key: str) -> ScheduleRecord:
+        with translated_errors():
+            row = conn.execute(sa.select(schedules).where(where)).mappings().one_or_none()
+        if row is None:
+            raise NotFound("schedule", key)
+        return schedule_from_row(row)
