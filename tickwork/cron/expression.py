@@ -134,13 +134,11 @@ class CronExpr:
             return None if wall is None else datetime(*wall, tzinfo=zone)
         before_utc = before.astimezone(UTC)
         found = self._scan_backward(start, zone, before_utc)
-        if local.fold == 1:
-            first, repeat = dst.offsets(local.replace(tzinfo=None), zone)
-            if first > repeat:
-                # `before` is on the second pass: every first-pass fire precedes it.
-                first_pass = self._last_on_first_pass(local, zone)
-                if first_pass is not None and (found is None or first_pass > _utc(found)):
-                    return first_pass.astimezone(zone)
+        if local.fold == 1 and _is_repeated(local, zone):
+            # `before` is on the second pass: every first-pass fire precedes it.
+            first_pass = self._last_on_first_pass(local, zone)
+            if first_pass is not None and (found is None or first_pass > _utc(found)):
+                return first_pass.astimezone(zone)
         return found
 
     def iter_after(self, after: datetime, tz: TimeZoneLike = "UTC") -> Iterator[datetime]:
