@@ -25,13 +25,25 @@ from tickwork.schedule.misfire import MissedRange
 from tickwork.schedule.policies import ExecutionStatus, ExecutionTrigger, ScheduleState
 from tickwork.store.engine import is_postgres
 from tickwork.store.errors import translated_errors
-from tickwork.store.protocols import ActiveCounts, ExecutionRecord, NewExecution
+from tickwork.store.protocols import (
+    ActiveCounts,
+    ExecutionRecord,
+    MissedRangeRecord,
+    NewExecution,
+    ScheduleAdvance,
+)
 from tickwork.store.tables import executions, missed_ranges, schedules
 
 __all__ = ["SqlExecutionStore", "execution_from_row"]
 
 _c = executions.c
 _ACTIVE = (ExecutionStatus.QUEUED.value, ExecutionStatus.RUNNING.value)
+_CANCELLABLE = (
+    *_ACTIVE,
+    ExecutionStatus.BUFFERED.value,
+    ExecutionStatus.WAITING.value,
+    ExecutionStatus.RETRYING.value,
+)
 
 
 def execution_from_row(row: RowMapping) -> ExecutionRecord:
@@ -88,6 +100,32 @@ class SqlExecutionStore:
             constraint="revision",
         )
 
+    def advance_schedules(self, conn: Connection, advances: Sequence[ScheduleAdvance]) -> None:
+        if not advances:
+            return
+        statement = (
+            sa.update(schedules)
+            .where(schedules.c.id == sa.bindparam("b_id"))
+            .values(
+                next_fire_at=sa.bindparam("b_next_fire_at"),
+                last_fired_at=sa.bindparam("b_last_fired_at"),
+                runs_count=sa.bindparam("b_runs_count"),
+                state=sa.bindparam("b_state"),
+            )
+        )
+        rows = [
+            {
+                "b_id": a.schedule_id,
+                "b_next_fire_at": a.next_fire_at,
+                "b_last_fired_at": a.last_fired_at,
+                "b_runs_count": a.runs_count,
+                "b_state": ScheduleState(a.state).value,
+            }
+            for a in advances
+        ]
+        with translated_errors():
+            conn.execute(statement, rows)
+
     def record_missed_range(
         self,
         conn: Connection,
@@ -108,6 +146,50 @@ class SqlExecutionStore:
         }
         with translated_errors():
             conn.execute(sa.insert(missed_ranges).values(values))
+
+    def list_missed_ranges(
+        self, conn: Connection, schedule_id: uuid.UUID
+    ) -> list[MissedRangeRecord]:
+        query = (
+            sa.select(missed_ranges)
+            .where(missed_ranges.c.schedule_id == schedule_id)
+            .order_by(missed_ranges.c.first_instant)
+        )
+        with translated_errors():
+            rows = conn.execute(query).mappings().all()
+        return [
+            MissedRangeRecord(
+                id=row["id"],
+                schedule_id=row["schedule_id"],
+                first=row["first_instant"],
+                last=row["last_instant"],
+                count=row["count"],
+                reason=row["reason"],
+                created_at=row["created_at"],
+            )
+            for row in rows
+        ]
+
+    def cancel_active(
+        self, conn: Connection, schedule_id: uuid.UUID, *, now: datetime, reason: str
+    ) -> int:
+        statement = (
+            sa.update(executions)
+            .where(_c.schedule_id == schedule_id, _c.status.in_(_CANCELLABLE))
+            .values(status=ExecutionStatus.CANCELLED.value, reason=reason, finished_at=now)
+        )
+        with translated_errors():
+            return conn.execute(statement).rowcount
+
+    def find_by_idempotency_key(
+        self, conn: Connection, schedule_id: uuid.UUID, key: str
+    ) -> ExecutionRecord | None:
+        query = sa.select(executions).where(
+            _c.schedule_id == schedule_id, _c.idempotency_key == key
+        )
+        with translated_errors():
+            row = conn.execute(query).mappings().one_or_none()
+        return None if row is None else execution_from_row(row)
 
     def get(self, conn: Connection, execution_id: uuid.UUID) -> ExecutionRecord:
         with translated_errors():
@@ -141,19 +223,34 @@ class SqlExecutionStore:
         return [execution_from_row(row) for row in rows]
 
     def count_active(self, conn: Connection, schedule_id: uuid.UUID) -> ActiveCounts:
-        def count_of(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
-            return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+        return self.count_active_many(conn, [schedule_id])[schedule_id]
 
-        query = sa.select(
-            count_of(_c.status.in_(_ACTIVE)),
-            count_of(_c.status == ExecutionStatus.BUFFERED.value),
-        ).where(
-            _c.schedule_id == schedule_id,
-            _c.status.in_([*_ACTIVE, ExecutionStatus.BUFFERED.value]),
+    def count_active_many(
+        self, conn: Connection, schedule_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, ActiveCounts]:
+        counts = dict.fromkeys(schedule_ids, ActiveCounts(0, 0))
+        if not schedule_ids:
+            return counts
+        query = (
+            sa.select(
+                _c.schedule_id,
+                _count_of(_c.status.in_(_ACTIVE)),
+                _count_of(_c.status == ExecutionStatus.BUFFERED.value),
+            )
+            .where(
+                _c.schedule_id.in_(schedule_ids),
+                _c.status.in_([*_ACTIVE, ExecutionStatus.BUFFERED.value]),
+            )
+            .group_by(_c.schedule_id)
         )
         with translated_errors():
-            active, buffered = conn.execute(query).one()
-        return ActiveCounts(active=int(active), buffered=int(buffered))
+            for schedule_id, active, buffered in conn.execute(query):
+                counts[schedule_id] = ActiveCounts(active=int(active), buffered=int(buffered))
+        return counts
+
+
+def _count_of(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
 
 def _insert_skipping_fired(conn: Connection) -> postgresql.Insert | sqlite.Insert:

@@ -135,6 +135,30 @@ class ExecutionRecord:
     created_at: datetime
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduleAdvance:
+    """Where a schedule stands after its due fires were handled (see ``advance_schedules``)."""
+
+    schedule_id: uuid.UUID
+    next_fire_at: datetime | None
+    last_fired_at: datetime | None
+    runs_count: int
+    state: ScheduleState
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MissedRangeRecord:
+    """A stored streak of nominal instants that did not run (listable with ``expand``)."""
+
+    id: uuid.UUID
+    schedule_id: uuid.UUID
+    first: datetime
+    last: datetime
+    count: int
+    reason: str
+    created_at: datetime
+
+
 @dataclass(frozen=True, slots=True)
 class ActiveCounts:
     """A schedule's unfinished executions, for overlap decisions.
@@ -162,11 +186,20 @@ class ScheduleStore(Protocol):
         """
         ...
 
-    def get(self, conn: Connection, schedule_id: uuid.UUID) -> ScheduleRecord:
-        """The schedule with this id; ``NotFound`` when there is none."""
+    def get(
+        self, conn: Connection, schedule_id: uuid.UUID, *, for_update: bool = False
+    ) -> ScheduleRecord:
+        """The schedule with this id; ``NotFound`` when there is none.
+
+        ``for_update`` locks the row until the transaction ends (PostgreSQL; SQLite's
+        ``BEGIN IMMEDIATE`` already serialises writers), so a read-modify-write cannot
+        interleave with the loop advancing the same schedule.
+        """
         ...
 
-    def get_by_name(self, conn: Connection, namespace: str, name: str) -> ScheduleRecord:
+    def get_by_name(
+        self, conn: Connection, namespace: str, name: str, *, for_update: bool = False
+    ) -> ScheduleRecord:
         """The schedule named ``name`` in ``namespace``; ``NotFound`` when there is none."""
         ...
 
@@ -198,6 +231,12 @@ class ScheduleStore(Protocol):
         ``next_fire_at``, are never due. Claims nothing: with several schedulers, only the
         lease holder may act on the answer.
         """
+        ...
+
+    def claim_due(self, conn: Connection, now: datetime, limit: int) -> list[ScheduleRecord]:
+        """Like :meth:`due`, but locks the rows returned until the transaction ends, and on
+        PostgreSQL skips rows another transaction holds: two schedulers firing at once
+        split the due schedules between them instead of both planning the same fires."""
         ...
 
     def next_due_at(self, conn: Connection) -> datetime | None:
@@ -243,6 +282,12 @@ class ExecutionStore(Protocol):
         """
         ...
 
+    def advance_schedules(self, conn: Connection, advances: Sequence[ScheduleAdvance]) -> None:
+        """Many :meth:`advance_schedule` calls in one round trip, for rows this transaction
+        locked with ``claim_due`` (so no revision check is needed: nobody else can edit
+        them until it commits)."""
+        ...
+
     def record_missed_range(
         self,
         conn: Connection,
@@ -254,6 +299,26 @@ class ExecutionStore(Protocol):
     ) -> None:
         """Store a streak of fires that did not run (first, last, count, reason) as one row.
         ``Conflict`` when the schedule does not exist."""
+        ...
+
+    def list_missed_ranges(
+        self, conn: Connection, schedule_id: uuid.UUID
+    ) -> list[MissedRangeRecord]:
+        """The schedule's stored ranges of missed/skipped instants, oldest first."""
+        ...
+
+    def cancel_active(
+        self, conn: Connection, schedule_id: uuid.UUID, *, now: datetime, reason: str
+    ) -> int:
+        """Mark every unfinished execution of the schedule (queued, running, buffered,
+        waiting, retrying) ``cancelled`` with ``reason``; return how many. A worker running
+        one sees the status change when it next renews its lease, and stops."""
+        ...
+
+    def find_by_idempotency_key(
+        self, conn: Connection, schedule_id: uuid.UUID, key: str
+    ) -> ExecutionRecord | None:
+        """The schedule's execution started with this idempotency key, if any."""
         ...
 
     def get(self, conn: Connection, execution_id: uuid.UUID) -> ExecutionRecord:
@@ -276,4 +341,10 @@ class ExecutionStore(Protocol):
     def count_active(self, conn: Connection, schedule_id: uuid.UUID) -> ActiveCounts:
         """How many executions of the schedule are queued or running, and how many are
         buffered, for overlap decisions. Take it in the transaction that records the fire."""
+        ...
+
+    def count_active_many(
+        self, conn: Connection, schedule_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, ActiveCounts]:
+        """:meth:`count_active` for many schedules in one query (every id is a key)."""
         ...

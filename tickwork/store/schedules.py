@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from tickwork.errors import Conflict, NotFound
 from tickwork.schedule.policies import ScheduleState
+from tickwork.store.engine import is_postgres
 from tickwork.store.errors import translated_errors
 from tickwork.store.protocols import NewSchedule, ScheduleRecord
 from tickwork.store.tables import schedules
@@ -72,12 +73,16 @@ class SqlScheduleStore:
             row = conn.execute(sa.insert(schedules).values(values).returning(schedules)).one()
         return schedule_from_row(row._mapping)
 
-    def get(self, conn: Connection, schedule_id: uuid.UUID) -> ScheduleRecord:
-        return self._one(conn, _c.id == schedule_id, str(schedule_id))
+    def get(
+        self, conn: Connection, schedule_id: uuid.UUID, *, for_update: bool = False
+    ) -> ScheduleRecord:
+        return self._one(conn, _c.id == schedule_id, str(schedule_id), for_update=for_update)
 
-    def get_by_name(self, conn: Connection, namespace: str, name: str) -> ScheduleRecord:
+    def get_by_name(
+        self, conn: Connection, namespace: str, name: str, *, for_update: bool = False
+    ) -> ScheduleRecord:
         where = sa.and_(_c.namespace == namespace, _c.name == name)
-        return self._one(conn, where, f"{namespace}/{name}")
+        return self._one(conn, where, f"{namespace}/{name}", for_update=for_update)
 
     def update(self, conn: Connection, schedule: ScheduleRecord, now: datetime) -> ScheduleRecord:
         values: dict[str, Any] = {name: getattr(schedule, name) for name in _CHANGEABLE}
@@ -127,6 +132,20 @@ class SqlScheduleStore:
             rows = conn.execute(query).mappings().all()
         return [schedule_from_row(row) for row in rows]
 
+    def claim_due(self, conn: Connection, now: datetime, limit: int) -> list[ScheduleRecord]:
+        query = (
+            sa.select(schedules)
+            .where(_c.state == ScheduleState.ACTIVE.value, _c.next_fire_at <= now)
+            .order_by(_c.next_fire_at, _c.id)
+            .limit(limit)
+        )
+        if is_postgres(conn):
+            # Rows another scheduler holds are skipped, not waited for: it is firing them.
+            query = query.with_for_update(skip_locked=True)
+        with translated_errors():
+            rows = conn.execute(query).mappings().all()
+        return [schedule_from_row(row) for row in rows]
+
     def next_due_at(self, conn: Connection) -> datetime | None:
         query = sa.select(sa.func.min(_c.next_fire_at)).where(
             _c.state == ScheduleState.ACTIVE.value
@@ -135,9 +154,14 @@ class SqlScheduleStore:
             earliest: datetime | None = conn.execute(query).scalar_one()
         return earliest
 
-    def _one(self, conn: Connection, where: sa.ColumnElement[bool], key: str) -> ScheduleRecord:
+    def _one(
+        self, conn: Connection, where: sa.ColumnElement[bool], key: str, *, for_update: bool
+    ) -> ScheduleRecord:
+        query = sa.select(schedules).where(where)
+        if for_update and is_postgres(conn):
+            query = query.with_for_update()
         with translated_errors():
-            row = conn.execute(sa.select(schedules).where(where)).mappings().one_or_none()
+            row = conn.execute(query).mappings().one_or_none()
         if row is None:
             raise NotFound("schedule", key)
         return schedule_from_row(row)

@@ -1,0 +1,1 @@
+"""The scheduler: settles due schedules into executions, on time, exactly once."""

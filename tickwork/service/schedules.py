@@ -1,0 +1,481 @@
+"""Schedules as users change them: the one place each rule lives, for the API, CLI and UI.
+
+Every method is one transaction: it validates first, then writes, so an error (an
+``InvalidDocument`` naming the field, a ``Conflict``, a ``NotFound``) leaves the store
+as it was. After a change commits, ``on_change`` is called so a sleeping scheduler
+looks again at once.
+
+Decisions that are not obvious:
+
+* **Creating** owes the instants strictly after the creation instant; a document that
+  could never fire (an ``at`` or an ``end_at`` already past) is refused, not stored as
+  a schedule that is completed from birth.
+* **Editing, pausing and resuming settle first.** Instants the old definition owes by
+  now are recorded under the old definition (fired, missed or skipped), then the new
+  one takes over from now: nothing owed is lost, and an edit never makes the past owe
+  instants it did not owe before.
+* **Instants that pass while paused** are recorded ``skipped`` (reason ``paused``) when
+  the schedule is resumed (or edited, or deleted: then they are not recorded at all,
+  since the schedule and its ledger go), and never caught up.
+* ``name`` and ``namespace`` are a schedule's identity: an update cannot change them.
+* **Trigger now** starts a ``manual`` run whatever the schedule's state and overlap
+  policy (a person asked for it); the input override replaces the schedule's input. The
+  same idempotency key returns the run it started the first time.
+* **Backfill** starts one ``backfill`` run per trigger instant in a past range, oldest
+  first; they run one after another (``buffered`` behind the first) unless the overlap
+  policy is ``allow``. Backfills are not deduplicated: a range backfilled twice runs twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from itertools import islice
+from typing import Any
+
+from sqlalchemy.engine import Connection, Engine
+
+from tickwork.clock import Clock
+from tickwork.errors import Conflict, InvalidDocument, InvalidSpec
+from tickwork.ids import IdGenerator
+from tickwork.schedule.fires import iter_nominal_fires
+from tickwork.schedule.misfire import FireAction, FireDecision, FireReason, MissedRange, expand
+from tickwork.schedule.policies import (
+    ExecutionStatus,
+    ExecutionTrigger,
+    OverlapPolicy,
+    ScheduleState,
+)
+from tickwork.schedule.rules import ScheduleRules, rules_from_stored
+from tickwork.schedule.triggers import as_utc
+from tickwork.scheduler.firing import settle
+from tickwork.scheduler.record import record_settlements
+from tickwork.spec.documents import AtTriggerDocument, ScheduleDocument
+from tickwork.store.executions import SqlExecutionStore
+from tickwork.store.protocols import (
+    ExecutionRecord,
+    NewExecution,
+    NewSchedule,
+    ScheduleRecord,
+)
+from tickwork.store.schedules import SqlScheduleStore
+
+__all__ = ["MAX_BACKFILL", "MAX_NEXT", "MissedFire", "ScheduleService"]
+
+MAX_NEXT = 1000
+"""Most fire instants one ``next_fires`` call lists."""
+MAX_BACKFILL = 1000
+"""Most runs one backfill starts: a larger range is more likely a mistake than a wish."""
+MAX_IDEMPOTENCY_KEY = 255
+DELETED_REASON = "schedule_deleted"
+
+_JUST_BEFORE = timedelta(microseconds=1)
+_NAME_TAKEN = "uq_schedules_namespace_name"
+
+
+@dataclass(frozen=True, slots=True)
+class MissedFire:
+    """One nominal instant that did not run, and why."""
+
+    scheduled_for: datetime
+    status: ExecutionStatus  # missed | skipped
+    reason: str | None
+
+
+class ScheduleService:
+    """Create, change and start schedules; every rule about doing so lives here."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        *,
+        ids: IdGenerator | None = None,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._ids = ids or IdGenerator(clock)
+        self._on_change = on_change or (lambda: None)
+        self._schedules = SqlScheduleStore()
+        self._executions = SqlExecutionStore()
+
+    # ----------------------------------------------------------------------------------
+    # Reading
+
+    def get(self, schedule_id: uuid.UUID) -> ScheduleRecord:
+        with self._engine.connect() as conn:
+            return self._schedules.get(conn, schedule_id)
+
+    def find(self, namespace: str, name: str) -> ScheduleRecord:
+        with self._engine.connect() as conn:
+            return self._schedules.get_by_name(conn, namespace, name)
+
+    def list_all(self, namespace: str | None = None) -> list[ScheduleRecord]:
+        with self._engine.connect() as conn:
+            return self._schedules.list_all(conn, namespace)
+
+    def executions(self, schedule_id: uuid.UUID, *, limit: int = 100) -> list[ExecutionRecord]:
+        with self._engine.connect() as conn:
+            return self._executions.list_for_schedule(conn, schedule_id, limit=limit)
+
+    def next_fires(
+        self, schedule_id: uuid.UUID, count: int = 5, *, after: datetime | None = None
+    ) -> list[datetime]:
+        """The schedule's next ``count`` nominal instants after ``after`` (default: now)."""
+        if not 1 <= count <= MAX_NEXT:
+            raise InvalidSpec("count", str(count), f"must be between 1 and {MAX_NEXT}")
+        schedule = self.get(schedule_id)
+        if schedule.state is ScheduleState.COMPLETED:
+            return []
+        start = as_utc(after, "after") if after is not None else self._clock.now()
+        rules = _rules(schedule)
+        fires = iter_nominal_fires(
+            rules.trigger, start, window=rules.window, runs_so_far=schedule.runs_count
+        )
+        return list(islice(fires, count))
+
+    def missed(self, schedule_id: uuid.UUID, *, limit: int = 10_000) -> list[MissedFire]:
+        """Every instant of the schedule that was recorded ``missed`` or ``skipped``, oldest
+        first, ranges listed instant by instant (at most ``limit``)."""
+        with self._engine.connect() as conn:
+            schedule = self._schedules.get(conn, schedule_id)
+            rows = self._executions.list_for_schedule(
+                conn,
+                schedule_id,
+                statuses=[ExecutionStatus.MISSED, ExecutionStatus.SKIPPED],
+                limit=limit,
+            )
+            ranges = self._executions.list_missed_ranges(conn, schedule_id)
+        found = [
+            MissedFire(row.scheduled_for, row.status, row.reason)
+            for row in rows
+            if row.trigger is ExecutionTrigger.SCHEDULE
+        ]
+        trigger = _rules(schedule).trigger
+        for stored in ranges:
+            reason = FireReason(stored.reason)
+            action = FireAction.SKIPPED if reason is FireReason.PAUSED else FireAction.MISSED
+            item = MissedRange(stored.first, stored.last, stored.count, reason, action)
+            decisions: list[FireDecision | MissedRange] = [item]
+            try:
+                instants = [d.scheduled_for for d in islice(expand(decisions, trigger), limit)]
+            except ValueError:
+                # The trigger was edited since: the ends are all that is known for sure.
+                instants = [item.first, item.last]
+            found.extend(MissedFire(i, action.status, stored.reason) for i in instants)
+        found.sort(key=lambda m: m.scheduled_for)
+        return found[:limit]
+
+    # ----------------------------------------------------------------------------------
+    # Changing
+
+    def create(
+        self,
+        data: Mapping[str, Any],
+        *,
+        managed_by: str | None = None,
+        managed_file: str | None = None,
+    ) -> ScheduleRecord:
+        """Validate ``data`` (a schedule document) and store it; ``Conflict`` if the name
+        is taken in its namespace."""
+        document = ScheduleDocument.from_mapping(data)
+        stored = document.model_dump(mode="json")
+        now = self._clock.now()
+        schedule_id = self._ids.new()
+        rules = rules_from_stored(stored, schedule_id=schedule_id, created_at=now)
+        next_fire_at = rules.next_fire(now, 0)
+        if next_fire_at is None:
+            raise _never_fires(document, now)
+        new = NewSchedule(
+            id=schedule_id,
+            namespace=document.namespace,
+            name=document.name,
+            document=stored,
+            trigger_kind=_trigger_kind(stored),
+            timezone=document.timezone,
+            created_at=now,
+            state=ScheduleState.PAUSED if document.paused else ScheduleState.ACTIVE,
+            next_fire_at=next_fire_at,
+            pause_note=document.pause_note if document.paused else None,
+            managed_by=managed_by,
+            managed_file=managed_file,
+        )
+        with self._engine.begin() as conn:
+            try:
+                record = self._schedules.insert(conn, new)
+            except Conflict as exc:
+                raise _name_taken(exc, document.namespace, document.name) from None
+        self._on_change()
+        return record
+
+    def update(
+        self,
+        schedule_id: uuid.UUID,
+        data: Mapping[str, Any],
+        *,
+        expected_revision: int | None = None,
+    ) -> ScheduleRecord:
+        """Replace the schedule's document. With ``expected_revision``, refuse (``Conflict``)
+        if someone changed it since that revision."""
+        document = ScheduleDocument.from_mapping(data)
+        with self._engine.begin() as conn:
+            old = self._locked(conn, schedule_id, expected_revision)
+            problems = [
+                (key, f"cannot change (it is {getattr(old, key)!r}); create a new schedule")
+                for key in ("namespace", "name")
+                if getattr(document, key) != getattr(old, key)
+            ]
+            if problems:
+                raise InvalidDocument(problems)
+            stored = document.model_dump(mode="json")
+            record = self._write(conn, old, stored, paused=document.paused)
+        self._on_change()
+        return record
+
+    def pause(self, schedule_id: uuid.UUID, note: str | None = None) -> ScheduleRecord:
+        """Stop firing; instants that pass until :meth:`resume` are recorded ``skipped``."""
+        if note is not None and len(note) > 1000:
+            raise InvalidSpec("note", "", "is longer than 1000 characters")
+        with self._engine.begin() as conn:
+            old = self._locked(conn, schedule_id)
+            _refuse_completed(old, "paused")
+            stored = {**old.document, "paused": True, "pause_note": note}
+            record = self._write(conn, old, stored, paused=True)
+        self._on_change()
+        return record
+
+    def resume(self, schedule_id: uuid.UUID) -> ScheduleRecord:
+        """Fire again from now on; what passed while paused is recorded ``skipped``."""
+        with self._engine.begin() as conn:
+            old = self._locked(conn, schedule_id)
+            _refuse_completed(old, "resumed")
+            stored = {**old.document, "paused": False, "pause_note": None}
+            record = self._write(conn, old, stored, paused=False)
+        self._on_change()
+        return record
+
+    def delete(self, schedule_id: uuid.UUID) -> int:
+        """Delete the schedule; its unfinished runs are cancelled (returns how many), its
+        finished ones stay in the history."""
+        with self._engine.begin() as conn:
+            self._locked(conn, schedule_id)
+            cancelled = self._executions.cancel_active(
+                conn, schedule_id, now=self._clock.now(), reason=DELETED_REASON
+            )
+            self._schedules.delete(conn, schedule_id)
+        self._on_change()
+        return cancelled
+
+    # ----------------------------------------------------------------------------------
+    # Starting runs by hand
+
+    def trigger_now(
+        self,
+        schedule_id: uuid.UUID,
+        *,
+        input: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> tuple[ExecutionRecord, bool]:
+        """Start a ``manual`` run now; returns it and whether it is new (False: the
+        idempotency key had already started it)."""
+        if input is not None and not isinstance(input, Mapping):
+            raise InvalidSpec("input", "", "must be a JSON object")
+        if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
+            raise InvalidSpec(
+                "idempotency_key", "", f"must be 1 to {MAX_IDEMPOTENCY_KEY} characters"
+            )
+        with self._engine.begin() as conn:
+            schedule = self._schedules.get(conn, schedule_id, for_update=True)
+            if idempotency_key is not None:
+                earlier = self._executions.find_by_idempotency_key(
+                    conn, schedule_id, idempotency_key
+                )
+                if earlier is not None:
+                    return earlier, False
+            now = self._clock.now()
+            run = _manual_run(
+                schedule,
+                _rules(schedule),
+                self._ids.new(),
+                now,
+                trigger=ExecutionTrigger.MANUAL,
+                scheduled_for=now,
+                status=ExecutionStatus.QUEUED,
+                input=input,
+                idempotency_key=idempotency_key,
+            )
+            self._executions.record_fires(conn, [run])
+            return self._executions.get(conn, run.id), True
+
+    def backfill(
+        self,
+        schedule_id: uuid.UUID,
+        start: datetime,
+        end: datetime,
+        *,
+        input: Mapping[str, Any] | None = None,
+    ) -> list[ExecutionRecord]:
+        """One ``backfill`` run per trigger instant in [start, end] (a past range)."""
+        start, end = as_utc(start, "start"), as_utc(end, "end")
+        now = self._clock.now()
+        if end > now:
+            raise InvalidSpec("end", end.isoformat(), "is in the future; backfill past fires")
+        if start > end:
+            raise InvalidSpec("start", start.isoformat(), "is after end")
+        with self._engine.begin() as conn:
+            schedule = self._schedules.get(conn, schedule_id, for_update=True)
+            rules = _rules(schedule)
+            instants = list(
+                islice(
+                    iter_nominal_fires(rules.trigger, start - _JUST_BEFORE, end),
+                    MAX_BACKFILL + 1,
+                )
+            )
+            if not instants:
+                raise InvalidSpec("start", start.isoformat(), "to end holds no fire instant")
+            if len(instants) > MAX_BACKFILL:
+                raise InvalidSpec(
+                    "end", end.isoformat(), f"makes more than {MAX_BACKFILL} runs; split the range"
+                )
+            busy = self._executions.count_active(conn, schedule_id).active > 0
+            runs = []
+            for index, instant in enumerate(instants):
+                queued = rules.overlap is OverlapPolicy.ALLOW or (index == 0 and not busy)
+                runs.append(
+                    _manual_run(
+                        schedule,
+                        rules,
+                        self._ids.new(),
+                        now,
+                        trigger=ExecutionTrigger.BACKFILL,
+                        scheduled_for=instant,
+                        status=ExecutionStatus.QUEUED if queued else ExecutionStatus.BUFFERED,
+                        input=input,
+                    )
+                )
+            self._executions.record_fires(conn, runs)
+            return [self._executions.get(conn, run.id) for run in runs]
+
+    # ----------------------------------------------------------------------------------
+
+    def _locked(
+        self, conn: Connection, schedule_id: uuid.UUID, expected_revision: int | None = None
+    ) -> ScheduleRecord:
+        schedule = self._schedules.get(conn, schedule_id, for_update=True)
+        if expected_revision is not None and schedule.revision != expected_revision:
+            raise Conflict(
+                f"schedule {schedule.namespace}/{schedule.name} is at revision "
+                f"{schedule.revision}, not {expected_revision}: it changed since you read it",
+                constraint="revision",
+            )
+        return schedule
+
+    def _write(
+        self, conn: Connection, old: ScheduleRecord, stored: Mapping[str, Any], *, paused: bool
+    ) -> ScheduleRecord:
+        """Settle what ``old`` owes by now, then store ``stored`` as the new definition."""
+        now = self._clock.now()
+        old_rules = _rules(old)
+        current = old
+        counts = self._executions.count_active(conn, old.id)
+        settled = settle(old, old_rules, now, counts, self._ids.new)
+        if settled is not None:
+            record_settlements(conn, self._executions, [settled], now=now, new_id=self._ids.new)
+            advance = settled.advance
+            current = replace(
+                old,
+                next_fire_at=advance.next_fire_at,
+                last_fired_at=advance.last_fired_at,
+                runs_count=advance.runs_count,
+                state=advance.state,
+            )
+        new_rules = rules_from_stored(stored, schedule_id=old.id, created_at=old.created_at)
+        next_fire_at = current.next_fire_at
+        if new_rules.timing() != old_rules.timing():
+            next_fire_at = new_rules.next_fire(now, current.runs_count)
+        if next_fire_at is None:
+            state = ScheduleState.COMPLETED
+        else:
+            state = ScheduleState.PAUSED if paused else ScheduleState.ACTIVE
+        changed = replace(
+            current,
+            document=dict(stored),
+            trigger_kind=_trigger_kind(stored),
+            timezone=str(stored.get("timezone") or "UTC"),
+            state=state,
+            pause_note=stored.get("pause_note") if paused else None,
+            next_fire_at=next_fire_at,
+        )
+        return self._schedules.update(conn, changed, now)
+
+
+def _rules(schedule: ScheduleRecord) -> ScheduleRules:
+    return rules_from_stored(
+        schedule.document, schedule_id=schedule.id, created_at=schedule.created_at
+    )
+
+
+def _trigger_kind(stored: Mapping[str, Any]) -> str:
+    return next(kind for kind in ("cron", "interval", "at") if kind in stored["trigger"])
+
+
+def _never_fires(document: ScheduleDocument, now: datetime) -> InvalidDocument:
+    if document.end_at is not None and document.end_at <= now:
+        return InvalidDocument([("end_at", "is in the past: the schedule would never fire")])
+    if isinstance(document.trigger, AtTriggerDocument):
+        return InvalidDocument([("trigger.at", "is in the past: the schedule would never fire")])
+    return InvalidDocument([("trigger", "has no fire instant after now: it would never fire")])
+
+
+def _name_taken(exc: Conflict, namespace: str, name: str) -> Conflict:
+    if exc.constraint == _NAME_TAKEN:
+        return Conflict(
+            f"a schedule named {name!r} already exists in namespace {namespace!r}",
+            constraint=_NAME_TAKEN,
+        )
+    return exc
+
+
+def _refuse_completed(schedule: ScheduleRecord, verb: str) -> None:
+    if schedule.state is ScheduleState.COMPLETED:
+        raise Conflict(
+            f"schedule {schedule.namespace}/{schedule.name} is completed and cannot be "
+            f"{verb}; edit its trigger or window to give it new fires",
+            constraint="state",
+        )
+
+
+def _manual_run(
+    schedule: ScheduleRecord,
+    rules: ScheduleRules,
+    run_id: uuid.UUID,
+    now: datetime,
+    *,
+    trigger: ExecutionTrigger,
+    scheduled_for: datetime,
+    status: ExecutionStatus,
+    input: Mapping[str, Any] | None,
+    idempotency_key: str | None = None,
+) -> NewExecution:
+    return NewExecution(
+        id=run_id,
+        namespace=schedule.namespace,
+        trigger=trigger,
+        scheduled_for=scheduled_for,
+        status=status,
+        created_at=now,
+        schedule_id=schedule.id,
+        schedule_name=schedule.name,
+        workflow_name=rules.workflow,
+        max_attempts=rules.max_attempts,
+        priority=rules.priority,
+        concurrency_key=rules.concurrency_key,
+        input=dict(rules.input if input is None else input),
+        queued_at=now if status is ExecutionStatus.QUEUED else None,
+        not_before=now,
+        lateness_ms=0,
+        idempotency_key=idempotency_key,
+    )
