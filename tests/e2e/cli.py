@@ -20,3 +20,17 @@ def tickwork(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
         cwd=cwd,
         env=env,
     )
+
+
+def start_tickwork(*args: str, cwd: Path | None = None) -> subprocess.Popen[str]:
+    """``python -m tickwork ARGS`` left running (for ``serve``); stdout and stderr piped."""
+    env = {k: v for k, v in os.environ.items() if k != "TICKWORK_DATABASE_URL"}
+    env["COLUMNS"] = "120"
+    return subprocess.Popen(
+        [sys.executable, "-m", "tickwork", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
+        env=env,
+    )

@@ -21,7 +21,7 @@ DbOpt = Annotated[
 ]
 
 
-def _resolve(db: str | None) -> str:
+def resolve_db(db: str | None) -> str:
     from tickwork.store.engine import default_database_url, normalize_database_url
 
     url = db or default_database_url()
@@ -35,7 +35,7 @@ def upgrade(db: DbOpt = None) -> None:
     from tickwork.store import migrate
     from tickwork.store.engine import display_url
 
-    url = _resolve(db)
+    url = resolve_db(db)
     before = migrate.current_revision(url)
     after = migrate.upgrade(url)
     where = display_url(url)
@@ -51,7 +51,7 @@ def current(db: DbOpt = None) -> None:
     from tickwork.store import migrate
     from tickwork.store.engine import display_url
 
-    url = _resolve(db)
+    url = resolve_db(db)
     revision = migrate.current_revision(url)
     head = migrate.head_revision()
     if revision is None:
@@ -69,6 +69,6 @@ def check(db: DbOpt = None) -> None:
     from tickwork.store import migrate
     from tickwork.store.engine import display_url
 
-    url = _resolve(db)
+    url = resolve_db(db)
     head = migrate.require_current(url)
     typer.echo(f"ok: {display_url(url)} is at {head} (head)")

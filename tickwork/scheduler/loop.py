@@ -36,6 +36,7 @@ from tickwork.ids import IdGenerator
 from tickwork.schedule.rules import ScheduleRules, rules_from_stored
 from tickwork.scheduler.firing import Settlement, settle
 from tickwork.scheduler.record import record_settlements
+from tickwork.store.changes import ChangeListener
 from tickwork.store.executions import SqlExecutionStore
 from tickwork.store.protocols import NewExecution, ScheduleRecord
 from tickwork.store.schedules import SqlScheduleStore
@@ -169,6 +170,18 @@ class Scheduler:
     async def run(self) -> None:
         """Fire, sleep until the next due instant or a change, repeat; until :meth:`stop`."""
         self._loop = asyncio.get_running_loop()
+        listener = None
+        if self._engine.dialect.name == "postgresql":
+            # Changes made through other nodes wake this loop too.
+            listener = ChangeListener(self._engine.url, self.wake)
+            listener.start()
+        try:
+            await self._run()
+        finally:
+            if listener is not None:
+                await asyncio.to_thread(listener.stop)
+
+    async def _run(self) -> None:
         backoff = _STORE_BACKOFF[0]
         while not self._stopping:
             self._wake.clear()

@@ -53,6 +53,7 @@ from tickwork.schedule.triggers import as_utc
 from tickwork.scheduler.firing import settle
 from tickwork.scheduler.record import record_settlements
 from tickwork.spec.documents import AtTriggerDocument, ScheduleDocument
+from tickwork.store.changes import announce_change
 from tickwork.store.executions import SqlExecutionStore
 from tickwork.store.protocols import (
     ExecutionRecord,
@@ -208,6 +209,7 @@ class ScheduleService:
                 record = self._schedules.insert(conn, new)
             except Conflict as exc:
                 raise _name_taken(exc, document.namespace, document.name) from None
+            announce_change(conn)
         self._on_change()
         return record
 
@@ -266,6 +268,7 @@ class ScheduleService:
                 conn, schedule_id, now=self._clock.now(), reason=DELETED_REASON
             )
             self._schedules.delete(conn, schedule_id)
+            announce_change(conn)
         self._on_change()
         return cancelled
 
@@ -409,7 +412,9 @@ class ScheduleService:
             pause_note=stored.get("pause_note") if paused else None,
             next_fire_at=next_fire_at,
         )
-        return self._schedules.update(conn, changed, now)
+        record = self._schedules.update(conn, changed, now)
+        announce_change(conn)
+        return record
 
 
 def _rules(schedule: ScheduleRecord) -> ScheduleRules:

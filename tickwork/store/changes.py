@@ -1,0 +1,72 @@
+"""Telling every node's scheduler that schedules changed: PostgreSQL ``LISTEN``/``NOTIFY``.
+
+A change made through one node must wake the loops of all the others, which may be
+asleep until an instant the change just moved. The writer calls :func:`announce_change`
+inside its transaction (PostgreSQL delivers the notification only if it commits); each
+loop runs a :class:`ChangeListener`. On SQLite there is one node, which wakes its own
+loop in process, so both are no-ops there.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+import psycopg
+from sqlalchemy.engine import URL, Connection
+
+from tickwork.store.engine import is_postgres
+
+__all__ = ["CHANNEL", "ChangeListener", "announce_change"]
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "tickwork_schedules"
+_POLL_S = 1.0
+"""How often the listener thread looks at its stop flag while no notification comes."""
+_RECONNECT_S = 1.0
+
+
+def announce_change(conn: Connection) -> None:
+    """Wake every listening scheduler once this transaction commits (PostgreSQL only)."""
+    if is_postgres(conn):
+        conn.exec_driver_sql(f"NOTIFY {CHANNEL}")
+
+
+class ChangeListener:
+    """A daemon thread that calls ``on_change`` for every notification on :data:`CHANNEL`.
+
+    After a lost connection it reconnects and calls ``on_change`` once, since a
+    notification may have been missed meanwhile.
+    """
+
+    def __init__(self, url: URL, on_change: Callable[[], None]) -> None:
+        self._conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._on_change = on_change
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._listen, name="tickwork-listen", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=_POLL_S * 3)
+
+    def _listen(self) -> None:
+        first = True
+        while not self._stopped.is_set():
+            try:
+                with psycopg.connect(self._conninfo, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    if not first:
+                        self._on_change()
+                    first = False
+                    while not self._stopped.is_set():
+                        for _ in conn.notifies(timeout=_POLL_S):
+                            self._on_change()
+            except psycopg.Error as exc:
+                log.warning("change listener lost its connection, reconnecting: %s", exc)
+                self._stopped.wait(_RECONNECT_S)
