@@ -44,9 +44,7 @@ class ScheduleRules:
 
     def next_fire(self, after: datetime, runs_so_far: int) -> datetime | None:
         """The first nominal instant strictly after ``after``; None when the schedule is done."""
-        fires = iter_nominal_fires(
-            self.trigger, after, window=self.window, runs_so_far=runs_so_far
-        )
+        fires = iter_nominal_fires(self.trigger, after, window=self.window, runs_so_far=runs_so_far)
         return next(fires, None)
 
     def timing(self) -> tuple[object, ...]:
@@ -87,7 +85,9 @@ def rules_from_stored(
         overlap=OverlapPolicy(get("overlap") or OverlapPolicy.SKIP),
         misfire=MisfirePolicy(get("misfire") or MisfirePolicy.RUN_ONCE),
         catchup_window=(
-            _DEFAULT_CATCHUP_WINDOW if catchup is None else parse_duration(catchup, field="catchup_window")
+            _DEFAULT_CATCHUP_WINDOW
+            if catchup is None
+            else parse_duration(catchup, field="catchup_window")
         ),
         priority=int(get("priority") or 0),
         concurrency_key=get("concurrency_key"),
