@@ -24,10 +24,19 @@ def test_matches_the_rfc_9562_example() -> None:
 
 
 def test_version_variant_and_timestamp() -> None:
-    value = new_id(now_ms=1_767_225_600_000)
+    # A generator of its own: the process-wide one may already have stamped a later time.
+    value = IdGenerator().new(now_ms=1_767_225_600_000)
     assert value.version == 7
     assert value.variant == uuid.RFC_4122
     assert timestamp_ms(value) == 1_767_225_600_000
+
+
+def test_the_process_wide_generator_stamps_the_system_time() -> None:
+    before_ms = int(datetime.now(UTC).timestamp() * 1000)
+    value = new_id()
+    after_ms = int(datetime.now(UTC).timestamp() * 1000)
+    assert value.version == 7
+    assert before_ms <= timestamp_ms(value) <= after_ms + 1
 
 
 def test_ids_sort_by_time_as_uuids_and_as_strings() -> None:
@@ -72,10 +81,6 @@ def test_stamps_the_injected_clock() -> None:
     second = generator.new()
     assert timestamp_ms(first) == 1_767_225_600_000
     assert timestamp_ms(second) == 1_767_225_601_500
-
-
-def test_new_id_without_a_timestamp_is_a_uuid7() -> None:
-    assert new_id().version == 7
 
 
 @pytest.mark.parametrize("now_ms", [-1, 1 << 48])

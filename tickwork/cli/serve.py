@@ -42,17 +42,27 @@ def serve(
     from tickwork.store.engine import display_url
 
     url = resolve_db(db)
-    revision = prepare_store(url)
-    node = Node(url, on_fired=_print_fires)
+    # A SIGTERM that arrives while starting up stops it cleanly too (the loop's own
+    # handlers take over once it runs).
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
-        if examples:
-            _create_examples(node)
-        _print_schedules(node.schedules.list_all())
-        _out.print(f"Tickwork on {display_url(url)} (schema {revision}); Ctrl-C stops it.")
-        asyncio.run(_run(node))
-        _out.print("stopped")
-    finally:
-        node.close()
+        revision = prepare_store(url)
+        node = Node(url, on_fired=_print_fires)
+        try:
+            if examples:
+                _create_examples(node)
+            _print_schedules(node.schedules.list_all())
+            _out.print(f"Tickwork on {display_url(url)} (schema {revision}); Ctrl-C stops it.")
+            asyncio.run(_run(node))
+        finally:
+            node.close()
+    except KeyboardInterrupt:
+        pass
+    _out.print("stopped")
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 async def _run(node: Node) -> None:

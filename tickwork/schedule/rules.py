@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from tickwork.durations import parse_duration
@@ -38,6 +39,7 @@ class ScheduleRules:
     catchup_window: timedelta = _DEFAULT_CATCHUP_WINDOW
     priority: int = 0
     concurrency_key: str | None = None
+    concurrency_limit: int | None = None
     max_attempts: int = _DEFAULT_MAX_ATTEMPTS
     workflow: str | None = None
     input: Mapping[str, Any] = field(default_factory=dict)
@@ -58,7 +60,7 @@ def _trigger(
     if "cron" in trigger:
         return CronTrigger(trigger["cron"], timezone, hash_key=str(schedule_id))
     if "interval" in trigger:
-        every = parse_duration(trigger["interval"], field="trigger.interval")
+        every = _parse_duration(trigger["interval"], "trigger.interval")
         anchor = trigger.get("anchor")
         # No anchor: the grid goes through the creation instant, so the first fire comes
         # one interval after the schedule was created.
@@ -87,10 +89,11 @@ def rules_from_stored(
         catchup_window=(
             _DEFAULT_CATCHUP_WINDOW
             if catchup is None
-            else parse_duration(catchup, field="catchup_window")
+            else _parse_duration(catchup, "catchup_window")
         ),
         priority=int(get("priority") or 0),
         concurrency_key=get("concurrency_key"),
+        concurrency_limit=get("concurrency_limit"),
         max_attempts=int(retry.get("max_attempts", _DEFAULT_MAX_ATTEMPTS)),
         workflow=get("workflow"),
         input=get("input") or {},
@@ -104,4 +107,16 @@ def _instant(value: str | None) -> datetime | None:
 
 
 def _duration(value: str | None, name: str) -> timedelta | None:
-    return None if value is None else parse_duration(value, field=name)
+    return None if value is None else _parse_duration(value, name)
+
+
+def _parse_duration(text: str, name: str) -> timedelta:
+    """Stored documents repeat a handful of durations (``0s``, ``1h``…): parse each once."""
+    if isinstance(text, str):
+        return _parse_duration_once(text, name)
+    return parse_duration(text, field=name)  # not a string: let it say what is wrong
+
+
+@lru_cache(maxsize=1024)
+def _parse_duration_once(text: str, name: str) -> timedelta:
+    return parse_duration(text, field=name)

@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 from tickwork.schedule.fires import iter_nominal_fires
 from tickwork.schedule.jitter import jitter_delay
 from tickwork.schedule.misfire import (
+    DEFAULT_GRACE,
     FireAction,
     FireDecision,
     MissedRange,
@@ -89,11 +90,13 @@ def settle(
     new_id: Callable[[], uuid.UUID],
     *,
     paused: bool | None = None,
+    grace: timedelta = DEFAULT_GRACE,
 ) -> Settlement | None:
     """Decide every instant of ``schedule`` due by ``now``; None when nothing is due.
 
     ``paused`` overrides the stored state (the service settles a schedule as paused
-    when it resumes it). ``new_id`` makes execution and range ids.
+    when it resumes it). ``new_id`` makes execution and range ids. ``grace``: how late an
+    instant may be and still be on time (see :mod:`tickwork.schedule.misfire`).
     """
     first = schedule.next_fire_at
     if first is None or first > now or schedule.state is ScheduleState.COMPLETED:
@@ -200,6 +203,7 @@ class _Rows:
                 max_attempts=rules.max_attempts,
                 priority=rules.priority,
                 concurrency_key=rules.concurrency_key,
+                concurrency_limit=rules.concurrency_limit,
                 input=rules.input,
                 queued_at=now if status is ExecutionStatus.QUEUED else None,
                 not_before=None if jitter is None else instant + jitter,

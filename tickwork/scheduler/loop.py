@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection, Engine
 from tickwork.clock import Clock
 from tickwork.errors import StoreUnavailable
 from tickwork.ids import IdGenerator
+from tickwork.schedule.misfire import DEFAULT_GRACE
 from tickwork.schedule.rules import ScheduleRules, rules_from_stored
 from tickwork.scheduler.firing import Settlement, settle
 from tickwork.scheduler.record import record_settlements
@@ -128,23 +129,26 @@ class Scheduler:
     def fire_due(self) -> FireReport:
         """Settle every schedule due now, batch after batch, until none is left."""
         report = FireReport()
+        started = self._clock.now()
         while True:
             with self._engine.begin() as conn:
-                claimed = self._fire_batch(conn, report)
+                claimed = self._fire_batch(conn, report, started)
             if claimed < self._batch_size:
                 return report
 
-    def _fire_batch(self, conn: Connection, report: FireReport) -> int:
+    def _fire_batch(self, conn: Connection, report: FireReport, started: datetime) -> int:
         due = self._schedules.claim_due(conn, self._clock.now(), self._batch_size)
         if not due:
             return 0
         counts = self._executions.count_active_many(conn, [s.id for s in due])
         now = self._clock.now()  # after the claim, so lateness includes the query
+        # Time spent on earlier batches of this pass is the loop's own delay, not a misfire:
+        # an instant due when the pass began is as on time in its last batch as in its first.
+        grace = DEFAULT_GRACE + max(now - started, timedelta(0))
         settlements: list[Settlement] = []
         for schedule in due:
-            settled = settle(
-                schedule, self._rules.get(schedule), now, counts[schedule.id], self._ids.new
-            )
+            rules = self._rules.get(schedule)
+            settled = settle(schedule, rules, now, counts[schedule.id], self._ids.new, grace=grace)
             if settled is not None:
                 settlements.append(settled)
         report.inserted += record_settlements(
@@ -240,7 +244,10 @@ class Scheduler:
         while True:
             await self._idle.wait()
             until = self._sleeping_until
-            if not self._wake.is_set() and (until is None or until > self._clock.now()):
+            # Idle again, not just "was idle": a wake (a NOTIFY from the listener thread)
+            # may have ended the sleep and started a pass before this task resumed.
+            asleep = self._idle.is_set() and not self._wake.is_set()
+            if asleep and (until is None or until > self._clock.now()):
                 return
             await asyncio.sleep(0)
 

@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any
 
+from pydantic import JsonValue, TypeAdapter, ValidationError
 from sqlalchemy.engine import Connection, Engine
 
 from tickwork.clock import Clock
@@ -73,6 +74,7 @@ MAX_IDEMPOTENCY_KEY = 255
 DELETED_REASON = "schedule_deleted"
 
 _JUST_BEFORE = timedelta(microseconds=1)
+_JSON_OBJECT: TypeAdapter[dict[str, JsonValue]] = TypeAdapter(dict[str, JsonValue])
 _NAME_TAKEN = "uq_schedules_namespace_name"
 
 
@@ -148,6 +150,7 @@ class ScheduleService:
                 schedule_id,
                 statuses=[ExecutionStatus.MISSED, ExecutionStatus.SKIPPED],
                 limit=limit,
+                oldest_first=True,
             )
             ranges = self._executions.list_missed_ranges(conn, schedule_id)
         found = [
@@ -284,8 +287,7 @@ class ScheduleService:
     ) -> tuple[ExecutionRecord, bool]:
         """Start a ``manual`` run now; returns it and whether it is new (False: the
         idempotency key had already started it)."""
-        if input is not None and not isinstance(input, Mapping):
-            raise InvalidSpec("input", "", "must be a JSON object")
+        input = _run_input(input)
         if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
             raise InvalidSpec(
                 "idempotency_key", "", f"must be 1 to {MAX_IDEMPOTENCY_KEY} characters"
@@ -323,6 +325,7 @@ class ScheduleService:
     ) -> list[ExecutionRecord]:
         """One ``backfill`` run per trigger instant in [start, end] (a past range)."""
         start, end = as_utc(start, "start"), as_utc(end, "end")
+        input = _run_input(input)
         now = self._clock.now()
         if end > now:
             raise InvalidSpec("end", end.isoformat(), "is in the future; backfill past fires")
@@ -343,7 +346,9 @@ class ScheduleService:
                 raise InvalidSpec(
                     "end", end.isoformat(), f"makes more than {MAX_BACKFILL} runs; split the range"
                 )
-            busy = self._executions.count_active(conn, schedule_id).active > 0
+            counts = self._executions.count_active(conn, schedule_id)
+            # A buffered run is promised too: the backfill must not start ahead of it.
+            busy = counts.active > 0 or counts.buffered > 0
             runs = []
             for index, instant in enumerate(instants):
                 queued = rules.overlap is OverlapPolicy.ALLOW or (index == 0 and not busy)
@@ -431,7 +436,8 @@ def _never_fires(document: ScheduleDocument, now: datetime) -> InvalidDocument:
     if document.end_at is not None and document.end_at <= now:
         return InvalidDocument([("end_at", "is in the past: the schedule would never fire")])
     if isinstance(document.trigger, AtTriggerDocument):
-        return InvalidDocument([("trigger.at", "is in the past: the schedule would never fire")])
+        where = "in the past" if document.trigger.at <= now else "outside start_at..end_at"
+        return InvalidDocument([("trigger.at", f"is {where}: the schedule would never fire")])
     return InvalidDocument([("trigger", "has no fire instant after now: it would never fire")])
 
 
@@ -442,6 +448,19 @@ def _name_taken(exc: Conflict, namespace: str, name: str) -> Conflict:
             constraint=_NAME_TAKEN,
         )
     return exc
+
+
+def _run_input(input: object) -> dict[str, Any] | None:
+    """An input override checked like a document's ``input``: a JSON object, or None."""
+    if input is None:
+        return None
+    if not isinstance(input, Mapping):
+        raise InvalidSpec("input", "", "must be a JSON object")
+    try:
+        return _JSON_OBJECT.validate_python(input)
+    except ValidationError as exc:
+        where = ".".join(["input", *(str(part) for part in exc.errors()[0]["loc"])])
+        raise InvalidSpec("input", "", f"must hold only JSON values; {where} is not one") from None
 
 
 def _refuse_completed(schedule: ScheduleRecord, verb: str) -> None:
@@ -478,6 +497,7 @@ def _manual_run(
         max_attempts=rules.max_attempts,
         priority=rules.priority,
         concurrency_key=rules.concurrency_key,
+        concurrency_limit=rules.concurrency_limit,
         input=dict(rules.input if input is None else input),
         queued_at=now if status is ExecutionStatus.QUEUED else None,
         not_before=now,

@@ -18,11 +18,13 @@ from sqlalchemy.engine import URL, Connection
 
 from tickwork.store.engine import is_postgres
 
-__all__ = ["CHANNEL", "ChangeListener", "announce_change"]
+__all__ = ["CHANNEL", "QUEUE_CHANNEL", "ChangeListener", "announce_change", "announce_queued"]
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "tickwork_schedules"
+QUEUE_CHANNEL = "tickwork_queue"
+"""Runs became claimable (fired, triggered, released): wakes every node's worker."""
 _POLL_S = 1.0
 """How often the listener thread looks at its stop flag while no notification comes."""
 _RECONNECT_S = 1.0
@@ -34,14 +36,21 @@ def announce_change(conn: Connection) -> None:
         conn.exec_driver_sql(f"NOTIFY {CHANNEL}")
 
 
+def announce_queued(conn: Connection) -> None:
+    """Wake every listening worker once this transaction commits (PostgreSQL only)."""
+    if is_postgres(conn):
+        conn.exec_driver_sql(f"NOTIFY {QUEUE_CHANNEL}")
+
+
 class ChangeListener:
-    """A daemon thread that calls ``on_change`` for every notification on :data:`CHANNEL`.
+    """A daemon thread that calls ``on_change`` for every notification on ``channel``.
 
     After a lost connection it reconnects and calls ``on_change`` once, since a
     notification may have been missed meanwhile.
     """
 
-    def __init__(self, url: URL, on_change: Callable[[], None]) -> None:
+    def __init__(self, url: URL, on_change: Callable[[], None], channel: str = CHANNEL) -> None:
+        self._channel = channel
         self._conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._on_change = on_change
         self._stopped = threading.Event()
@@ -60,7 +69,7 @@ class ChangeListener:
         while not self._stopped.is_set():
             try:
                 with psycopg.connect(self._conninfo, autocommit=True) as conn:
-                    conn.execute(f"LISTEN {CHANNEL}")
+                    conn.execute(f"LISTEN {self._channel}")
                     if not first:
                         self._on_change()
                     first = False

@@ -96,6 +96,7 @@ class NewExecution:
     max_attempts: int = 1
     priority: int = 0
     concurrency_key: str | None = None
+    concurrency_limit: int | None = None
     input: Mapping[str, Any] = field(default_factory=dict)
     queued_at: datetime | None = None
     not_before: datetime | None = None
@@ -121,6 +122,7 @@ class ExecutionRecord:
     max_attempts: int
     priority: int
     concurrency_key: str | None
+    concurrency_limit: int | None
     input: Mapping[str, Any]
     queued_at: datetime | None
     not_before: datetime | None
@@ -332,10 +334,12 @@ class ExecutionStore(Protocol):
         *,
         statuses: Sequence[ExecutionStatus] | None = None,
         limit: int = 100,
+        oldest_first: bool = False,
     ) -> list[ExecutionRecord]:
         """At most ``limit`` executions of the schedule (every trigger), newest
-        ``scheduled_for`` first (ties: newest id first), only those in ``statuses`` if given.
-        An unknown schedule has no executions (an empty list, not ``NotFound``)."""
+        ``scheduled_for`` first (ties: newest id first; the other way round with
+        ``oldest_first``), only those in ``statuses`` if given. An unknown schedule has no
+        executions (an empty list, not ``NotFound``)."""
         ...
 
     def count_active(self, conn: Connection, schedule_id: uuid.UUID) -> ActiveCounts:

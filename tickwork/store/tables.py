@@ -127,6 +127,7 @@ executions = sa.Table(
     sa.Column("max_attempts", sa.Integer(), nullable=False, default=1),
     sa.Column("priority", sa.Integer(), nullable=False, default=0),
     sa.Column("concurrency_key", sa.String(255), nullable=True),
+    sa.Column("concurrency_limit", sa.Integer(), nullable=True),  # NULL with a key: 1
     sa.Column("input", JSON, nullable=False),
     sa.Column("queued_at", UTCDateTime(), nullable=True),
     sa.Column("not_before", UTCDateTime(), nullable=True),  # jitter or retry delay
@@ -176,6 +177,8 @@ sa.Index("ix_executions_claim", _c.status, _c.priority.desc(), _c.scheduled_for)
 sa.Index("ix_executions_lease", _c.status, _c.lease_expires_at)
 # A schedule's history (every trigger), newest first; also serves the ON DELETE SET NULL.
 sa.Index("ix_executions_schedule_history", _c.schedule_id, _c.scheduled_for)
+# A worker's runs (heartbeats renew their leases): WHERE worker_id = :me AND status = 'running'.
+sa.Index("ix_executions_worker", _c.worker_id, _c.status)
 
 missed_ranges = sa.Table(
     "missed_ranges",
@@ -214,6 +217,9 @@ step_results = sa.Table(
     sa.Column("exit_code", sa.Integer(), nullable=True),  # shell
     sa.Column("output", sa.Text(), nullable=True),  # at most STEP_OUTPUT_MAX_CHARS
     sa.Column("output_truncated", sa.Boolean(), nullable=False, default=False),
+    sa.Column("stderr", sa.Text(), nullable=True),  # shell; at most STEP_OUTPUT_MAX_CHARS
+    sa.Column("failure", sa.String(16), nullable=True),  # FailureClass, or "lost"
+    sa.Column("detail", JSON, nullable=True),  # response headers, resolved target, ...
     sa.Column("error", sa.Text(), nullable=True),
 )
 
@@ -238,6 +244,19 @@ notification_channels = sa.Table(
     sa.Column("kind", sa.String(32), nullable=False),  # webhook | slack | email
     sa.Column("config", JSON, nullable=False),
     *_timestamps(),
+)
+
+workers = sa.Table(
+    "workers",
+    metadata,
+    sa.Column("id", sa.String(255), primary_key=True),  # host:pid:random
+    sa.Column("hostname", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer(), nullable=False),
+    sa.Column("slots", sa.Integer(), nullable=False),
+    sa.Column("running", sa.Integer(), nullable=False, default=0),
+    sa.Column("started_at", UTCDateTime(), nullable=False),
+    sa.Column("heartbeat_at", UTCDateTime(), nullable=False),
+    sa.Column("stopped_at", UTCDateTime(), nullable=True),
 )
 
 scheduler_leases = sa.Table(
