@@ -87,3 +87,11 @@ class InvalidDocument(InvalidSpec):
             return str(self.problems[0])
         lines = "\n".join(f"  - {problem}" for problem in self.problems)
         return f"{len(self.problems)} problems:\n{lines}"
+
+
+class Forbidden(TickworkError):
+    """The caller may not do this: a scope it lacks, or a namespace that is not its own."""
+
+    def __init__(self, message: str, *, scope: str | None = None) -> None:
+        self.scope = scope
+        super().__init__(message)

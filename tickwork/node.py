@@ -1,24 +1,34 @@
-"""One Tickwork process: the store, the scheduler loop and the services, wired together.
+"""One Tickwork process: the store, the scheduler loop, the worker and the services.
 
 ``tickwork serve`` builds a :class:`Node`; tests build one on a fake clock. The store is
 prepared first: on the embedded SQLite default the schema is migrated in place (there is
 no one else to do it); on PostgreSQL, where several nodes share the database, migrating
 is an explicit step (``tickwork db upgrade``) and a node refuses to start on an old schema.
+
+Wiring: the scheduler's fires and the services' manual runs wake the worker at once; a
+cancelled run stops at once when this node runs it. On PostgreSQL, ``LISTEN``/``NOTIFY``
+carries both kinds of news between nodes.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 
 from sqlalchemy.engine import Engine
 
+from tickwork.actions.runners import ActionRunners
 from tickwork.clock import Clock, SystemClock
 from tickwork.ids import IdGenerator
 from tickwork.scheduler.loop import Scheduler
+from tickwork.service.runs import RunService
 from tickwork.service.schedules import ScheduleService
 from tickwork.store import migrate
-from tickwork.store.engine import create_store_engine, normalize_database_url
+from tickwork.store.changes import CHANNEL, QUEUE_CHANNEL, ChangeListener
+from tickwork.store.engine import create_store_engine, is_postgres, normalize_database_url
 from tickwork.store.protocols import NewExecution
+from tickwork.store.queue import FinishedRun
+from tickwork.worker.loop import Worker, WorkerSettings
 
 __all__ = ["Node", "prepare_store"]
 
@@ -42,23 +52,72 @@ class Node:
         *,
         clock: Clock | None = None,
         on_fired: Callable[[Sequence[NewExecution]], None] | None = None,
+        on_finished: Callable[[Sequence[FinishedRun]], None] | None = None,
+        runners: ActionRunners | None = None,
+        worker: WorkerSettings | None = None,
+        run_worker: bool = True,
     ) -> None:
         self.url = url
         self.clock = clock or SystemClock()
         self.engine: Engine = create_store_engine(url)
         ids = IdGenerator(self.clock)
-        self.scheduler = Scheduler(self.engine, self.clock, ids=ids, on_fired=on_fired)
+        self.runners = runners or ActionRunners.from_env(self.clock)
+        self.worker = Worker(
+            self.engine, self.clock, self.runners, settings=worker, on_finished=on_finished
+        )
+        self._run_worker = run_worker
+        self._on_fired = on_fired
+        # One LISTEN connection wakes both loops (see run()).
+        self.scheduler = Scheduler(
+            self.engine, self.clock, ids=ids, on_fired=self._fired, listen=False
+        )
         self.schedules = ScheduleService(
-            self.engine, self.clock, ids=ids, on_change=self.scheduler.wake
+            self.engine,
+            self.clock,
+            ids=ids,
+            on_change=self.scheduler.wake,
+            on_queued=self.worker.wake,
+        )
+        self.runs = RunService(
+            self.engine,
+            self.clock,
+            ids=ids,
+            on_queued=self.worker.wake,
+            on_cancel=self.worker.cancel_local,
         )
 
+    def _fired(self, rows: Sequence[NewExecution]) -> None:
+        self.worker.wake()
+        if self._on_fired is not None:
+            self._on_fired(rows)
+
     async def run(self) -> None:
-        """Run until :meth:`stop`."""
-        await self.scheduler.run()
+        """Run the scheduler and the worker until :meth:`stop`."""
+        listener = None
+        if is_postgres(self.engine):
+            # Changes and runs queued through other nodes wake this node's loops too.
+            listener = ChangeListener(
+                self.engine.url,
+                self.scheduler.wake,
+                CHANNEL,
+                more={QUEUE_CHANNEL: self.worker.wake} if self._run_worker else None,
+            )
+            listener.start()
+        try:
+            parts = [self.scheduler.run()]
+            if self._run_worker:
+                parts.append(self.worker.run())
+            await asyncio.gather(*parts)
+        finally:
+            if listener is not None:
+                await asyncio.to_thread(listener.stop)
+            await self.runners.close()
 
     def stop(self) -> None:
-        """Finish the current pass and return from :meth:`run`; safe from any thread."""
+        """Stop firing and claiming, let running work finish, then return from :meth:`run`;
+        safe from any thread."""
         self.scheduler.stop()
+        self.worker.stop()
 
     def close(self) -> None:
         self.engine.dispose()

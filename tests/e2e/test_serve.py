@@ -17,7 +17,7 @@ from typing import TypeVar
 import pytest
 import sqlalchemy as sa
 
-from tests.e2e.cli import start_tickwork, tickwork
+from tests.e2e.cli import free_port, start_tickwork, tickwork
 from tickwork.clock import SystemClock
 from tickwork.service.schedules import ScheduleService
 from tickwork.store import migrate
@@ -59,7 +59,7 @@ def test_serve_migrates_an_empty_sqlite_file_creates_the_examples_and_stops_on_s
     tmp_path: Path, stop_at_end: list[subprocess.Popen[str]]
 ) -> None:
     url = f"sqlite:///{tmp_path}/fresh.db"
-    server = start_tickwork("serve", "--db", url, "--examples")
+    server = start_tickwork("serve", "--db", url, "--examples", "--port", str(free_port()))
     stop_at_end.append(server)
     engine = create_store_engine(url)
 
@@ -103,29 +103,31 @@ def test_serve_fires_a_due_schedule_once_with_its_lateness(
         }
     )
 
-    server = start_tickwork("serve", "--db", url)
+    server = start_tickwork("serve", "--db", url, "--port", str(free_port()))
     stop_at_end.append(server)
 
-    def fired() -> list[tuple[str, int | None]] | None:
+    def ran() -> list[tuple[str, int | None]] | None:
         with engine.connect() as conn:
             rows = conn.execute(
                 sa.select(executions.c.status, executions.c.lateness_ms).where(
                     executions.c.schedule_id == created.id
                 )
             ).all()
-        return [(row.status, row.lateness_ms) for row in rows] or None
+        done = [(row.status, row.lateness_ms) for row in rows]
+        return done if done and all(status == "succeeded" for status, _ in done) else None
 
-    rows = wait_for(fired, "the fire")
+    rows = wait_for(ran, "the run")
     code, out, err = stop(server)
     engine.dispose()
 
     assert code == 0, err
     assert len(rows) == 1
     status, lateness_ms = rows[0]
-    assert status == "queued"
+    assert status == "succeeded"
     assert lateness_ms is not None and lateness_ms >= 0
     assert service.get(created.id).state.value == "completed"
     assert f"soon {due:%Y-%m-%dT%H:%M:%SZ} queued late {lateness_ms} ms" in out
+    assert "soon run " in out and " succeeded exit 0 in " in out
 
 
 @pytest.mark.postgres

@@ -1,4 +1,8 @@
-"""``tickwork serve``: run a node on the store until Ctrl-C or SIGTERM.
+"""``tickwork serve``: run a node (HTTP, scheduler, worker) until Ctrl-C or SIGTERM.
+
+Stopping is graceful: the scheduler and the worker stop taking new work, running actions
+get ``--grace`` seconds to finish (then they are cancelled and handed back to the queue),
+and the HTTP server goes last, so webhooks to the built-in echo endpoint still land.
 
 The node is imported inside the command so ``tickwork cron …`` starts without SQLAlchemy.
 """
@@ -6,9 +10,10 @@ The node is imported inside the command so ``tickwork cron …`` starts without 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
-from collections.abc import Sequence
-from datetime import UTC
+from collections.abc import Iterator, Sequence
+from datetime import UTC, timedelta
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -20,26 +25,48 @@ from tickwork.cli.db import DbOpt, resolve_db
 if TYPE_CHECKING:
     from tickwork.node import Node
     from tickwork.store.protocols import NewExecution, ScheduleRecord
+    from tickwork.store.queue import FinishedRun
 
 _out = Console(highlight=False)
 
 
 def serve(
     db: DbOpt = None,
+    host: Annotated[str, typer.Option(help="Address the HTTP server listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the HTTP server.", min=1, max=65535)] = 8787,
     examples: Annotated[
         bool,
         typer.Option(
             "--examples", help="Create the example schedules first (those not there yet)."
         ),
     ] = False,
+    slots: Annotated[
+        int, typer.Option(help="Runs the worker executes at once.", min=1, max=10_000)
+    ] = 200,
+    grace: Annotated[
+        float,
+        typer.Option(help="Seconds running actions get to finish when stopping.", min=0),
+    ] = 30.0,
+    lease: Annotated[
+        float,
+        typer.Option(
+            help="Seconds a run stays claimed by a worker that stopped answering, before "
+            "another worker retries it.",
+            min=1,
+        ),
+    ] = 30.0,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", help="Do not print a line for every fire and run.")
+    ] = False,
 ) -> None:
-    """Run Tickwork: fire every schedule of the store on time, until Ctrl-C or SIGTERM.
+    """Run Tickwork: fire every schedule on time and run what fires, until Ctrl-C or SIGTERM.
 
     On SQLite (the default, ./tickwork.db) the schema is created or migrated first; on
     PostgreSQL run `tickwork db upgrade` once before starting nodes.
     """
     from tickwork.node import Node, prepare_store
     from tickwork.store.engine import display_url
+    from tickwork.worker.loop import WorkerSettings
 
     url = resolve_db(db)
     # A SIGTERM that arrives while starting up stops it cleanly too (the loop's own
@@ -47,13 +74,26 @@ def serve(
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         revision = prepare_store(url)
-        node = Node(url, on_fired=_print_fires)
+        node = Node(
+            url,
+            on_fired=None if quiet else _print_fires,
+            on_finished=None if quiet else _print_finished,
+            worker=WorkerSettings(
+                slots=slots,
+                lease=timedelta(seconds=lease),
+                heartbeat=timedelta(seconds=lease / 3),
+                shutdown_grace=timedelta(seconds=grace),
+            ),
+        )
         try:
             if examples:
                 _create_examples(node)
             _print_schedules(node.schedules.list_all())
-            _out.print(f"Tickwork on {display_url(url)} (schema {revision}); Ctrl-C stops it.")
-            asyncio.run(_run(node))
+            _out.print(
+                f"Tickwork on {display_url(url)} (schema {revision}), "
+                f"http://{host}:{port}; Ctrl-C stops it."
+            )
+            asyncio.run(_run(node, host, port))
         finally:
             node.close()
     except KeyboardInterrupt:
@@ -65,11 +105,28 @@ def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-async def _run(node: Node) -> None:
+async def _run(node: Node, host: str, port: int) -> None:
+    import uvicorn
+
+    from tickwork.api.app import create_app
+
+    class _Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield  # signals are ours: the node stops first, the HTTP server last
+
+    server = _Server(
+        uvicorn.Config(create_app(node), host=host, port=port, log_level="warning", lifespan="off")
+    )
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, node.stop)
-    await node.run()
+    http = asyncio.create_task(server.serve())
+    try:
+        await node.run()
+    finally:
+        server.should_exit = True
+        await http
 
 
 def _create_examples(node: Node) -> None:
@@ -118,4 +175,22 @@ def _print_fires(rows: Sequence[NewExecution]) -> None:
         _out.print(
             f"{row.created_at:%H:%M:%S} {row.schedule_name} "
             f"{row.scheduled_for:%Y-%m-%dT%H:%M:%SZ} {row.status.value}{why}{late}"
+        )
+
+
+def _print_finished(runs: Sequence[FinishedRun]) -> None:
+    for run in runs:
+        step = run.step
+        code = ""
+        if step is not None and step.status_code is not None:
+            code = f" HTTP {step.status_code}"
+        elif step is not None and step.exit_code is not None:
+            code = f" exit {step.exit_code}"
+        took = ""
+        if step is not None and step.started_at is not None and step.finished_at is not None:
+            took = f" in {(step.finished_at - step.started_at).total_seconds() * 1000:.0f} ms"
+        error = f": {run.error}" if run.error else ""
+        _out.print(
+            f"{run.finished_at:%H:%M:%S} {run.schedule_name} run {str(run.execution_id)[-12:]} "
+            f"{run.status.value}{code}{took}{error}"
         )

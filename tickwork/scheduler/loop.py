@@ -41,6 +41,7 @@ from tickwork.store.changes import ChangeListener
 from tickwork.store.executions import SqlExecutionStore
 from tickwork.store.protocols import NewExecution, ScheduleRecord
 from tickwork.store.schedules import SqlScheduleStore
+from tickwork.wakeups import set_from_any_thread
 
 __all__ = ["FireReport", "RulesCache", "Scheduler"]
 
@@ -106,6 +107,7 @@ class Scheduler:
         batch_size: int = DEFAULT_BATCH_SIZE,
         on_fired: Callable[[Sequence[NewExecution]], None] | None = None,
         rules: RulesCache | None = None,
+        listen: bool = True,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1 (got {batch_size})")
@@ -122,6 +124,8 @@ class Scheduler:
         self._idle = asyncio.Event()
         self._sleeping_until: datetime | None = None
         self._stopping = False
+        self._running = False
+        self._listen = listen
 
     # ----------------------------------------------------------------------------------
     # One pass
@@ -175,13 +179,15 @@ class Scheduler:
         """Fire, sleep until the next due instant or a change, repeat; until :meth:`stop`."""
         self._loop = asyncio.get_running_loop()
         listener = None
-        if self._engine.dialect.name == "postgresql":
+        if self._listen and self._engine.dialect.name == "postgresql":
             # Changes made through other nodes wake this loop too.
             listener = ChangeListener(self._engine.url, self.wake)
             listener.start()
+        self._running = True
         try:
             await self._run()
         finally:
+            self._running = False
             if listener is not None:
                 await asyncio.to_thread(listener.stop)
 
@@ -218,17 +224,7 @@ class Scheduler:
 
     def wake(self) -> None:
         """A schedule changed: look again now. Safe to call from any thread."""
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            self._wake.set()
-        else:
-            loop.call_soon_threadsafe(self._wake.set)
+        set_from_any_thread(self._loop, self._wake)
 
     def stop(self) -> None:
         """Finish the current pass and return from :meth:`run`. Safe from any thread."""
@@ -250,6 +246,11 @@ class Scheduler:
             if asleep and (until is None or until > self._clock.now()):
                 return
             await asyncio.sleep(0)
+
+    @property
+    def running(self) -> bool:
+        """True while :meth:`run` is looping (for readiness checks)."""
+        return self._running
 
     @property
     def sleeping_until(self) -> datetime | None:

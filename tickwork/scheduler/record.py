@@ -8,7 +8,9 @@ from datetime import datetime
 
 from sqlalchemy.engine import Connection
 
+from tickwork.schedule.policies import ExecutionStatus
 from tickwork.scheduler.firing import CANCELLED_BY_OVERLAP, Settlement
+from tickwork.store.changes import announce_queued
 from tickwork.store.protocols import ExecutionStore
 
 
@@ -33,6 +35,9 @@ def record_settlements(
             executions.record_missed_range(
                 conn, schedule_id, missed, range_id=new_id(), created_at=now
             )
-    inserted = executions.record_fires(conn, [row for s in settlements for row in s.executions])
+    rows = [row for s in settlements for row in s.executions]
+    inserted = executions.record_fires(conn, rows)
     executions.advance_schedules(conn, [s.advance for s in settlements])
+    if any(row.status is ExecutionStatus.QUEUED for row in rows):
+        announce_queued(conn)  # workers on every node
     return inserted

@@ -3,10 +3,12 @@
 Every method is one transaction: it validates first, then writes, so an error (an
 ``InvalidDocument`` naming the field, a ``Conflict``, a ``NotFound``) leaves the store
 as it was. After a change commits, ``on_change`` is called so a sleeping scheduler
-looks again at once.
+looks again at once; after runs are queued by hand, ``on_queued`` wakes the worker.
 
 Decisions that are not obvious:
 
+* **Shell and Python actions** run code on the Tickwork host: only an admin ``caller``
+  may create them or edit a schedule into one (:mod:`tickwork.service.access`).
 * **Creating** owes the instants strictly after the creation instant; a document that
   could never fire (an ``at`` or an ``end_at`` already past) is refused, not stored as
   a schedule that is completed from birth.
@@ -53,8 +55,9 @@ from tickwork.schedule.rules import ScheduleRules, rules_from_stored
 from tickwork.schedule.triggers import as_utc
 from tickwork.scheduler.firing import settle
 from tickwork.scheduler.record import record_settlements
+from tickwork.service.access import SYSTEM, Caller, require_action_allowed
 from tickwork.spec.documents import AtTriggerDocument, ScheduleDocument
-from tickwork.store.changes import announce_change
+from tickwork.store.changes import announce_change, announce_queued
 from tickwork.store.executions import SqlExecutionStore
 from tickwork.store.protocols import (
     ExecutionRecord,
@@ -97,11 +100,13 @@ class ScheduleService:
         *,
         ids: IdGenerator | None = None,
         on_change: Callable[[], None] | None = None,
+        on_queued: Callable[[], None] | None = None,
     ) -> None:
         self._engine = engine
         self._clock = clock
         self._ids = ids or IdGenerator(clock)
         self._on_change = on_change or (lambda: None)
+        self._on_queued = on_queued or (lambda: None)
         self._schedules = SqlScheduleStore()
         self._executions = SqlExecutionStore()
 
@@ -182,11 +187,13 @@ class ScheduleService:
         *,
         managed_by: str | None = None,
         managed_file: str | None = None,
+        caller: Caller = SYSTEM,
     ) -> ScheduleRecord:
         """Validate ``data`` (a schedule document) and store it; ``Conflict`` if the name
-        is taken in its namespace."""
+        is taken in its namespace, ``Forbidden`` if ``caller`` may not create its action."""
         document = ScheduleDocument.from_mapping(data)
         stored = document.model_dump(mode="json")
+        require_action_allowed(caller, stored)
         now = self._clock.now()
         schedule_id = self._ids.new()
         rules = rules_from_stored(stored, schedule_id=schedule_id, created_at=now)
@@ -222,10 +229,12 @@ class ScheduleService:
         data: Mapping[str, Any],
         *,
         expected_revision: int | None = None,
+        caller: Caller = SYSTEM,
     ) -> ScheduleRecord:
         """Replace the schedule's document. With ``expected_revision``, refuse (``Conflict``)
         if someone changed it since that revision."""
         document = ScheduleDocument.from_mapping(data)
+        require_action_allowed(caller, document.model_dump(mode="json"))
         with self._engine.begin() as conn:
             old = self._locked(conn, schedule_id, expected_revision)
             problems = [
@@ -313,7 +322,10 @@ class ScheduleService:
                 idempotency_key=idempotency_key,
             )
             self._executions.record_fires(conn, [run])
-            return self._executions.get(conn, run.id), True
+            announce_queued(conn)
+            created = self._executions.get(conn, run.id)
+        self._on_queued()
+        return created, True
 
     def backfill(
         self,
@@ -365,7 +377,10 @@ class ScheduleService:
                     )
                 )
             self._executions.record_fires(conn, runs)
-            return [self._executions.get(conn, run.id) for run in runs]
+            announce_queued(conn)
+            created = [self._executions.get(conn, run.id) for run in runs]
+        self._on_queued()
+        return created
 
     # ----------------------------------------------------------------------------------
 

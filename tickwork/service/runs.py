@@ -1,0 +1,133 @@
+"""Runs as users act on them: read one with its steps, cancel it, re-run it.
+
+* **Cancel** ends an unfinished run ``cancelled`` at once. A running one is stopped by its
+  worker: at once when it runs in this process (``on_cancel``), else at the worker's next
+  lease renewal; whatever its action does after that is not recorded as its outcome.
+* **Re-run** starts a new run (trigger ``retry``) of a run that has ended (``dead``,
+  ``failed``, ``timed_out``, ``cancelled``, or even ``succeeded``), with the same input and
+  nominal instant, under the schedule's current document. The old run stays as it was.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+
+from tickwork.clock import Clock
+from tickwork.errors import Conflict
+from tickwork.ids import IdGenerator
+from tickwork.schedule.policies import ExecutionStatus, ExecutionTrigger
+from tickwork.store.changes import announce_queued
+from tickwork.store.executions import SqlExecutionStore
+from tickwork.store.protocols import ExecutionRecord, NewExecution
+from tickwork.store.queue import SqlQueueStore, StepRecord
+
+__all__ = ["CANCELLED_BY_USER", "RunDetail", "RunService"]
+
+CANCELLED_BY_USER = "cancelled_by_user"
+
+_UNFINISHED = frozenset(
+    {
+        ExecutionStatus.QUEUED,
+        ExecutionStatus.RUNNING,
+        ExecutionStatus.BUFFERED,
+        ExecutionStatus.WAITING,
+        ExecutionStatus.RETRYING,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RunDetail:
+    """A run and every attempt of its steps."""
+
+    execution: ExecutionRecord
+    steps: list[StepRecord]
+
+
+class RunService:
+    """Read, cancel and re-run executions."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        *,
+        ids: IdGenerator | None = None,
+        on_queued: Callable[[], None] | None = None,
+        on_cancel: Callable[[uuid.UUID], object] | None = None,
+    ) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._ids = ids or IdGenerator(clock)
+        self._on_queued = on_queued or (lambda: None)
+        self._on_cancel = on_cancel or (lambda _id: None)
+        self._executions = SqlExecutionStore()
+        self._queue = SqlQueueStore()
+
+    def get(self, execution_id: uuid.UUID) -> RunDetail:
+        """The run and its steps; ``NotFound`` when there is none."""
+        with self._engine.connect() as conn:
+            run = self._executions.get(conn, execution_id)
+            return RunDetail(run, self._queue.steps(conn, execution_id))
+
+    def cancel(self, execution_id: uuid.UUID) -> ExecutionRecord:
+        """Cancel an unfinished run; ``Conflict`` when it has already ended."""
+        with self._engine.begin() as conn:
+            run = self._executions.get(conn, execution_id)
+            cancelled = self._queue.cancel(conn, execution_id, self._clock.now(), CANCELLED_BY_USER)
+            if cancelled is None:
+                raise Conflict(
+                    f"run {execution_id} has already ended ({run.status}); nothing to cancel",
+                    constraint="status",
+                )
+            announce_queued(conn)  # what it held may start now
+            after = self._executions.get(conn, execution_id)
+        if run.status is ExecutionStatus.RUNNING:
+            self._on_cancel(execution_id)
+        self._on_queued()
+        return after
+
+    def rerun(self, execution_id: uuid.UUID) -> ExecutionRecord:
+        """A new run (trigger ``retry``) of an ended run; ``Conflict`` while it is unfinished."""
+        with self._engine.begin() as conn:
+            old = self._executions.get(conn, execution_id)
+            if old.status in _UNFINISHED:
+                raise Conflict(
+                    f"run {execution_id} is still {old.status}; re-run it once it has ended",
+                    constraint="status",
+                )
+            if old.status in (ExecutionStatus.SKIPPED, ExecutionStatus.MISSED):
+                raise Conflict(
+                    f"run {execution_id} never ran ({old.status}); backfill its instant instead",
+                    constraint="status",
+                )
+            now = self._clock.now()
+            new = NewExecution(
+                id=self._ids.new(),
+                namespace=old.namespace,
+                trigger=ExecutionTrigger.RETRY,
+                scheduled_for=old.scheduled_for,
+                status=ExecutionStatus.QUEUED,
+                created_at=now,
+                schedule_id=old.schedule_id,
+                schedule_name=old.schedule_name,
+                workflow_name=old.workflow_name,
+                workflow_version=old.workflow_version,
+                reason="rerun",
+                max_attempts=old.max_attempts,
+                priority=old.priority,
+                concurrency_key=old.concurrency_key,
+                concurrency_limit=old.concurrency_limit,
+                input=old.input,
+                queued_at=now,
+                lateness_ms=0,
+            )
+            self._executions.record_fires(conn, [new])
+            announce_queued(conn)
+            created = self._executions.get(conn, new.id)
+        self._on_queued()
+        return created

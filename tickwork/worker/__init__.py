@@ -1,0 +1,1 @@
+"""The worker: claims queued executions, runs their actions, records how they ended."""
