@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Protocol, runtime_checkable
 
 from tickwork.cron import CronExpr, resolve_zone
@@ -44,6 +45,11 @@ class Trigger(Protocol):
         ...
 
 
+@lru_cache(maxsize=4096)
+def _parse_shared(expression: str, hash_key: str | None) -> CronExpr:
+    return CronExpr.parse(expression, hash_key=hash_key)
+
+
 @dataclass(frozen=True, slots=True)
 class CronTrigger:
     """A cron expression evaluated on the wall clock of an IANA time zone.
@@ -61,7 +67,10 @@ class CronTrigger:
 
     def __post_init__(self) -> None:
         resolve_zone(self.timezone)
-        object.__setattr__(self, "_expr", CronExpr.parse(self.expression, hash_key=self.hash_key))
+        # The key only feeds H fields: expressions without one share a single parse, so a
+        # burst of thousands of schedules on one expression parses it once.
+        key = self.hash_key if "H" in self.expression else None
+        object.__setattr__(self, "_expr", _parse_shared(self.expression, key))
 
     @property
     def expr(self) -> CronExpr:

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from tickwork.errors import Conflict, NotFound
 from tickwork.schedule.misfire import MissedRange
 from tickwork.schedule.policies import ExecutionStatus, ExecutionTrigger, ScheduleState
+from tickwork.store.bulk import insert_from_arrays, update_from_arrays
 from tickwork.store.engine import is_postgres
 from tickwork.store.errors import translated_errors
 from tickwork.store.protocols import (
@@ -39,6 +40,38 @@ from tickwork.store.tables import executions, missed_ranges, schedules
 __all__ = ["SqlExecutionStore", "execution_from_row"]
 
 _c = executions.c
+
+# Column types for the PostgreSQL bulk path (store.bulk); the order is the INSERT's.
+_EXECUTION_COLUMNS = (
+    ("id", "uuid"),
+    ("schedule_id", "uuid"),
+    ("schedule_name", "text"),
+    ("namespace", "text"),
+    ("workflow_name", "text"),
+    ("workflow_version", "int"),
+    ("trigger", "text"),
+    ("scheduled_for", "timestamptz"),
+    ("status", "text"),
+    ("reason", "text"),
+    ("attempt", "int"),
+    ("max_attempts", "int"),
+    ("priority", "int"),
+    ("concurrency_key", "text"),
+    ("concurrency_limit", "int"),
+    ("input", "jsonb"),
+    ("queued_at", "timestamptz"),
+    ("not_before", "timestamptz"),
+    ("lateness_ms", "bigint"),
+    ("idempotency_key", "text"),
+    ("created_at", "timestamptz"),
+)
+_SKIP_FIRED = "ON CONFLICT (schedule_id, scheduled_for) WHERE trigger = 'schedule' DO NOTHING"
+_ADVANCE_COLUMNS = (
+    ("next_fire_at", "timestamptz"),
+    ("last_fired_at", "timestamptz"),
+    ("runs_count", "int"),
+    ("state", "text"),
+)
 _ACTIVE = (ExecutionStatus.QUEUED.value, ExecutionStatus.RUNNING.value)
 _CANCELLABLE = (
     *_ACTIVE,
@@ -65,6 +98,10 @@ class SqlExecutionStore:
             return 0
         rows = [_row_of(fire) for fire in fires]
         with translated_errors():
+            if is_postgres(conn):
+                return insert_from_arrays(
+                    conn, "executions", _EXECUTION_COLUMNS, rows, on_conflict=_SKIP_FIRED
+                )
             result = conn.execute(
                 _insert_skipping_fired(conn), rows, execution_options={"preserve_rowcount": True}
             )
@@ -128,6 +165,10 @@ class SqlExecutionStore:
             for a in advances
         ]
         with translated_errors():
+            if is_postgres(conn):
+                plain = [{k.removeprefix("b_"): v for k, v in row.items()} for row in rows]
+                update_from_arrays(conn, "schedules", ("id", "uuid"), _ADVANCE_COLUMNS, plain)
+                return
             conn.execute(statement, rows)
 
     def record_missed_range(
