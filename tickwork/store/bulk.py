@@ -68,16 +68,22 @@ def update_from_arrays(
     key: tuple[str, str],
     columns: Sequence[tuple[str, str]],
     rows: Sequence[Mapping[str, Any]],
+    *,
+    where: str = "",
+    where_params: Sequence[Any] = (),
+    also: str = "",
 ) -> int:
-    """``UPDATE table SET column = v.column … FROM unnest(arrays) WHERE table.key = v.key``."""
+    """``UPDATE table SET column = v.column … FROM unnest(arrays) WHERE table.key = v.key``,
+    ``AND where`` (its ``%s`` bound to ``where_params``), setting ``also`` too; returns the
+    rows updated."""
     every = [key, *columns]
     assignments = ", ".join(
         f"{name} = v.{name}::jsonb" if sql_type == "jsonb" else f"{name} = v.{name}"
         for name, sql_type in columns
     )
-    statement = (
-        f"UPDATE {table} SET {assignments} FROM {_unnest(every)} "
-        f"WHERE {table}.{key[0]} = v.{key[0]}"
-    )
-    result = conn.exec_driver_sql(statement, tuple(_arrays(rows, every)))
+    if also:
+        assignments += f", {also}"
+    condition = f"{table}.{key[0]} = v.{key[0]}" + (f" AND {where}" if where else "")
+    statement = f"UPDATE {table} SET {assignments} FROM {_unnest(every)} WHERE {condition}"
+    result = conn.exec_driver_sql(statement, (*_arrays(rows, every), *where_params))
     return result.rowcount

@@ -1,6 +1,7 @@
 """Driver errors → Tickwork errors, in one place (``raise … from exc`` keeps the cause).
 
-* cannot connect, connection lost, SQLite locked → ``StoreUnavailable``;
+* cannot connect, connection lost, SQLite locked, a PostgreSQL deadlock or serialization
+  failure → ``StoreUnavailable`` (retrying may cure it);
 * integrity violations (unique, foreign key, check, not null) → ``Conflict`` whose
   ``constraint`` is the constraint's name: PostgreSQL reports it; for SQLite, which reports
   only ``table.column`` lists, the name is looked up in ``tables.metadata``;
@@ -28,6 +29,9 @@ class SchemaOutdated(TickworkError):
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (?P<columns>[\w.]+(?:, [\w.]+)*)")
 _SQLITE_CHECK = re.compile(r"CHECK constraint failed: (?P<name>\w+)")
 _SQLITE_BUSY = ("database is locked", "database table is locked")
+_RETRYABLE_SQLSTATES = ("40001", "40P01")
+"""PostgreSQL's serialization failure and deadlock: the transaction was rolled back, and
+running it again is the documented cure."""
 
 
 def translate(exc: sa_exc.DBAPIError, *, url: str | None = None) -> TickworkError | None:
@@ -38,6 +42,8 @@ def translate(exc: sa_exc.DBAPIError, *, url: str | None = None) -> TickworkErro
         constraint = _constraint_name(exc)
         named = f" ({constraint})" if constraint else ""
         return Conflict(f"refused by the store{named}: {detail}", constraint=constraint)
+    if getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES:
+        return StoreUnavailable(f"the store{where} refused a conflicting write ({detail}); retry")
     if isinstance(exc, sa_exc.OperationalError):
         if any(marker in detail for marker in _SQLITE_BUSY):
             return StoreUnavailable(f"the store{where} is busy ({detail}); try again")

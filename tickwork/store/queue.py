@@ -38,6 +38,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from tickwork.schedule.policies import ExecutionStatus, ScheduleState
+from tickwork.store.bulk import insert_from_arrays, update_from_arrays
 from tickwork.store.engine import is_postgres
 from tickwork.store.errors import translated_errors
 from tickwork.store.executions import execution_from_row
@@ -364,40 +365,84 @@ class SqlQueueStore:
         self, conn: Connection, worker_id: str, runs: Sequence[FinishedRun], now: datetime
     ) -> EndedRuns:
         """Record how each run's attempt ended (only runs ``worker_id`` still holds), its
-        step, the schedule's failure streak, and free what the ended runs held."""
+        step, the schedule's failure streak, and free what the ended runs held.
+
+        A constant number of statements per batch, whatever its size: the worker records
+        thousands of runs a second this way."""
         if not runs:
             return EndedRuns(frozenset(), 0)
         with translated_errors():
             held = self._held(conn, worker_id, [run.execution_id for run in runs])
-            self._lock_schedules(
-                conn, [held[r.execution_id].schedule_id for r in runs if r.execution_id in held]
-            )
             mine = [run for run in runs if run.execution_id in held]
-            if mine:
-                conn.execute(
-                    sa.update(executions)
-                    .where(
-                        _c.id == sa.bindparam("b_id"),
-                        _c.status == _RUNNING,
-                        _c.worker_id == worker_id,
-                    )
-                    .values(
-                        status=sa.bindparam("b_status"),
-                        finished_at=sa.bindparam("b_finished_at"),
-                        error=sa.bindparam("b_error"),
-                        result=sa.bindparam("b_result", type_=executions.c.result.type),
-                        not_before=sa.bindparam("b_not_before"),
-                        attempt=sa.bindparam("b_attempt"),
-                        worker_id=None,
-                        lease_expires_at=None,
-                    ),
-                    [_finish_row(run, held[run.execution_id]) for run in mine],
-                )
-            self._insert_steps(conn, [run.step for run in runs if run.step is not None])
             ended = [held[r.execution_id] for r in mine if r.status is not ExecutionStatus.RETRYING]
-            self._count_failures(conn, mine, held, now)
-            released = self._release(conn, ended, now)
+            buffered = self._with_buffered(conn, {run.schedule_id for run in ended})
+            streaks = _streaks(mine, held)
+            failing = {s for s, streak in streaks.items() if streak.failures}
+            self._lock_schedules(conn, buffered | failing)
+            if mine:
+                self._write_finished(conn, worker_id, mine, held)
+            self._insert_steps(conn, [run.step for run in runs if run.step is not None])
+            self._count_failures(conn, streaks, now)
+            released = self._release(
+                conn,
+                [run for run in ended if run.schedule_id in buffered or run.concurrency_key],
+                now,
+            )
         return EndedRuns(frozenset(run.execution_id for run in mine), released)
+
+    def _write_finished(
+        self,
+        conn: Connection,
+        worker_id: str,
+        runs: Sequence[FinishedRun],
+        held: Mapping[uuid.UUID, ExecutionRecord],
+    ) -> None:
+        rows = [_finish_row(run, held[run.execution_id]) for run in runs]
+        if is_postgres(conn):
+            update_from_arrays(
+                conn,
+                "executions",
+                ("id", "uuid"),
+                _FINISH_COLUMNS,
+                rows,
+                where="executions.status = 'running' AND executions.worker_id = %s",
+                where_params=(worker_id,),
+                also="worker_id = NULL, lease_expires_at = NULL",
+            )
+            return
+        conn.execute(
+            sa.update(executions)
+            .where(
+                _c.id == sa.bindparam("b_id"),
+                _c.status == _RUNNING,
+                _c.worker_id == worker_id,
+            )
+            .values(
+                status=sa.bindparam("b_status"),
+                finished_at=sa.bindparam("b_finished_at"),
+                error=sa.bindparam("b_error"),
+                result=sa.bindparam("b_result", type_=executions.c.result.type),
+                not_before=sa.bindparam("b_not_before"),
+                attempt=sa.bindparam("b_attempt"),
+                worker_id=None,
+                lease_expires_at=None,
+            ),
+            [{f"b_{key}": value for key, value in row.items()} for row in rows],
+        )
+
+    def _with_buffered(
+        self, conn: Connection, schedule_ids: set[uuid.UUID | None]
+    ) -> set[uuid.UUID | None]:
+        """Which of these schedules have a buffered fire waiting (usually none)."""
+        wanted = [i for i in schedule_ids if i is not None]
+        if not wanted:
+            return set()
+        query = (
+            sa.select(_c.schedule_id)
+            .where(_c.status == _BUFFERED, _c.schedule_id.in_(wanted))
+            .distinct()
+        )
+        return set(conn.execute(query).scalars())
 
     def hold(self, conn: Connection, worker_id: str, runs: Sequence[HeldRun]) -> int:
         """Put claimed runs back as ``waiting`` until their ``not_before`` (not an attempt)."""
@@ -563,7 +608,6 @@ class SqlQueueStore:
     def _insert_steps(self, conn: Connection, steps: Sequence[StepRecord]) -> None:
         if not steps:
             return
-        insert = postgresql.insert if is_postgres(conn) else sqlite.insert
         rows = [
             {
                 "execution_id": step.execution_id,
@@ -574,58 +618,57 @@ class SqlQueueStore:
                 "finished_at": step.finished_at,
                 "status_code": step.status_code,
                 "exit_code": step.exit_code,
-                "output": step.output,
+                "output": _text(step.output),
                 "output_truncated": step.output_truncated,
-                "stderr": step.stderr,
+                "stderr": _text(step.stderr),
                 "failure": step.failure,
-                "detail": None if step.detail is None else dict(step.detail),
-                "error": step.error,
+                "detail": None if step.detail is None else _json(dict(step.detail)),
+                "error": _text(step.error),
             }
             for step in steps
         ]
-        conn.execute(insert(step_results).on_conflict_do_nothing(), rows)
+        if is_postgres(conn):
+            insert_from_arrays(
+                conn, "step_results", _STEP_COLUMNS, rows, on_conflict="ON CONFLICT DO NOTHING"
+            )
+            return
+        conn.execute(sqlite.insert(step_results).on_conflict_do_nothing(), rows)
 
     def _count_failures(
-        self,
-        conn: Connection,
-        runs: Sequence[FinishedRun],
-        held: Mapping[uuid.UUID, ExecutionRecord],
-        now: datetime,
+        self, conn: Connection, streaks: Mapping[uuid.UUID, _Streak], now: datetime
     ) -> None:
         """Schedules' failure streaks: a success resets it, a final failure extends it and
         pauses the schedule when it reaches ``pause_after_failures``."""
-        for run in runs:
-            schedule_id = held[run.execution_id].schedule_id
-            if schedule_id is None:
+        resets = sorted(s for s, streak in streaks.items() if streak.reset)
+        if resets:
+            conn.execute(
+                sa.update(schedules)
+                .where(_s.id.in_(resets), _s.consecutive_failures != 0)
+                .values(consecutive_failures=0)
+            )
+        for schedule_id, streak in sorted(streaks.items()):
+            if not streak.failures:
                 continue
-            if run.status is ExecutionStatus.SUCCEEDED:
+            conn.execute(
+                sa.update(schedules)
+                .where(_s.id == schedule_id)
+                .values(consecutive_failures=_s.consecutive_failures + streak.failures)
+            )
+            if streak.pause_after is not None:
                 conn.execute(
                     sa.update(schedules)
-                    .where(_s.id == schedule_id, _s.consecutive_failures != 0)
-                    .values(consecutive_failures=0)
-                )
-            elif run.status in _TERMINAL_FAILURES:
-                conn.execute(
-                    sa.update(schedules)
-                    .where(_s.id == schedule_id)
-                    .values(consecutive_failures=_s.consecutive_failures + 1)
-                )
-                limit = run.pause_after_failures
-                if limit is not None:
-                    conn.execute(
-                        sa.update(schedules)
-                        .where(
-                            _s.id == schedule_id,
-                            _s.state == ScheduleState.ACTIVE.value,
-                            _s.consecutive_failures >= limit,
-                        )
-                        .values(
-                            state=ScheduleState.PAUSED.value,
-                            pause_note=f"paused after {limit} consecutive failures",
-                            revision=_s.revision + 1,
-                            updated_at=now,
-                        )
+                    .where(
+                        _s.id == schedule_id,
+                        _s.state == ScheduleState.ACTIVE.value,
+                        _s.consecutive_failures >= streak.pause_after,
                     )
+                    .values(
+                        state=ScheduleState.PAUSED.value,
+                        pause_note=f"paused after {streak.pause_after} consecutive failures",
+                        revision=_s.revision + 1,
+                        updated_at=now,
+                    )
+                )
 
     def _release(self, conn: Connection, ended: Sequence[ExecutionRecord], now: datetime) -> int:
         """Free what ended runs held: each schedule's oldest buffered fire once nothing of
@@ -668,14 +711,82 @@ class SqlQueueStore:
 def _finish_row(run: FinishedRun, held: ExecutionRecord) -> dict[str, Any]:
     retrying = run.status is ExecutionStatus.RETRYING
     return {
-        "b_id": run.execution_id,
-        "b_status": ExecutionStatus(run.status).value,
-        "b_finished_at": None if retrying else run.finished_at,
-        "b_error": run.error,
-        "b_result": run.result,
-        "b_not_before": run.not_before if retrying else held.not_before,
-        "b_attempt": held.attempt + 1 if retrying else held.attempt,
+        "id": run.execution_id,
+        "status": ExecutionStatus(run.status).value,
+        "finished_at": None if retrying else run.finished_at,
+        "error": _text(run.error),
+        "result": _json(run.result),
+        "not_before": run.not_before if retrying else held.not_before,
+        "attempt": held.attempt + 1 if retrying else held.attempt,
     }
+
+
+_FINISH_COLUMNS = (
+    ("status", "text"),
+    ("finished_at", "timestamptz"),
+    ("error", "text"),
+    ("result", "jsonb"),
+    ("not_before", "timestamptz"),
+    ("attempt", "int"),
+)
+_STEP_COLUMNS = (
+    ("execution_id", "uuid"),
+    ("step", "text"),
+    ("attempt", "int"),
+    ("status", "text"),
+    ("started_at", "timestamptz"),
+    ("finished_at", "timestamptz"),
+    ("status_code", "int"),
+    ("exit_code", "int"),
+    ("output", "text"),
+    ("output_truncated", "bool"),
+    ("stderr", "text"),
+    ("failure", "text"),
+    ("detail", "jsonb"),
+    ("error", "text"),
+)
+
+
+@dataclass(slots=True)
+class _Streak:
+    """What a batch of ended runs does to one schedule's failure streak."""
+
+    reset: bool = False  # a success: the streak starts again from ``failures``
+    failures: int = 0  # final failures since the last success in the batch
+    pause_after: int | None = None
+
+
+def _streaks(
+    runs: Sequence[FinishedRun], held: Mapping[uuid.UUID, ExecutionRecord]
+) -> dict[uuid.UUID, _Streak]:
+    streaks: dict[uuid.UUID, _Streak] = {}
+    for run in runs:
+        schedule_id = held[run.execution_id].schedule_id
+        if schedule_id is None:
+            continue
+        if run.status is ExecutionStatus.SUCCEEDED:
+            streaks[schedule_id] = _Streak(reset=True)
+        elif run.status in _TERMINAL_FAILURES:
+            streak = streaks.setdefault(schedule_id, _Streak())
+            streak.failures += 1
+            streak.pause_after = run.pause_after_failures
+    return streaks
+
+
+def _text(value: str | None) -> str | None:
+    """PostgreSQL text cannot hold NUL: a step's output may (binary on stdout)."""
+    return None if value is None else value.replace("\x00", "\ufffd")
+
+
+def _json(value: Any) -> Any:
+    """A JSON value without NUL in any string (PostgreSQL's jsonb refuses \\u0000)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [_json(item) for item in value]
+    if isinstance(value, dict):
+        return {_json(key): _json(item) for key, item in value.items()}
+    return value
 
 
 def _key_lock(key: str) -> int:

@@ -117,3 +117,19 @@ def test_only_admins_may_create_shell_and_python_actions(store_url: str) -> None
             assert created.document["action"]["kind"] == "shell"
 
     run(scenario)
+
+
+def test_output_with_nul_bytes_is_recorded_with_replacement_characters(store_url: str) -> None:
+    async def scenario() -> None:
+        async with running_node(store_url, FakeClock(T0)) as node:
+            schedule = node.schedules.create(
+                shell_schedule("binary", ["printf", "a\\000b"], retry={"max_attempts": 1})
+            )
+            triggered, _ = node.schedules.trigger_now(schedule.id)
+            await settle(node)
+
+            assert get_run(node, triggered.id).status is ExecutionStatus.SUCCEEDED
+            [step] = steps(node, triggered.id)
+            assert step.output == "a\ufffdb"
+
+    run(scenario)
