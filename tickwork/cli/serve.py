@@ -91,7 +91,8 @@ def serve(
             _print_schedules(node.schedules.list_all())
             _out.print(
                 f"Tickwork on {display_url(url)} (schema {revision}), "
-                f"http://{host}:{port}; Ctrl-C stops it."
+                f"http://{host}:{port}; Ctrl-C stops it.",
+                soft_wrap=True,
             )
             asyncio.run(_run(node, host, port))
         finally:
@@ -174,7 +175,8 @@ def _print_fires(rows: Sequence[NewExecution]) -> None:
         why = f" ({row.reason})" if row.reason else ""
         _out.print(
             f"{row.created_at:%H:%M:%S} {row.schedule_name} "
-            f"{row.scheduled_for:%Y-%m-%dT%H:%M:%SZ} {row.status.value}{why}{late}"
+            f"{row.scheduled_for:%Y-%m-%dT%H:%M:%SZ} {row.status.value}{why}{late}",
+            soft_wrap=True,
         )
 
 
@@ -190,7 +192,13 @@ def _print_finished(runs: Sequence[FinishedRun]) -> None:
         if step is not None and step.started_at is not None and step.finished_at is not None:
             took = f" in {(step.finished_at - step.started_at).total_seconds() * 1000:.0f} ms"
         error = f": {run.error}" if run.error else ""
+        said = ""
+        if not error and step is not None and step.output and step.output.strip():
+            first = step.output.strip().splitlines()[0]
+            said = f" -> {first[:60]}{'…' if len(first) > 60 else ''}"
         _out.print(
             f"{run.finished_at:%H:%M:%S} {run.schedule_name} run {str(run.execution_id)[-12:]} "
-            f"{run.status.value}{code}{took}{error}"
+            f"{run.status.value}{code}{took}{error}{said}",
+            markup=False,
+            soft_wrap=True,
         )
