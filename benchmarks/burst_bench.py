@@ -230,10 +230,14 @@ def sink_main(port_out: PipeEnd) -> None:
     async def stats(request: web.Request) -> web.Response:
         return web.json_response(records.get(request.match_info["label"], []))
 
+    async def cpu(_request: web.Request) -> web.Response:
+        return web.json_response(time.process_time())
+
     async def main() -> None:
         app = web.Application()
         app.router.add_post("/hook/{label}", hook)
         app.router.add_get("/stats/{label}", stats)
+        app.router.add_get("/cpu", cpu)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0, backlog=4096)
@@ -262,10 +266,16 @@ class Sink:
         return f"http://127.0.0.1:{self.port}/hook/{label}"
 
     def records(self, label: str) -> list[tuple[float, str]]:
-        url = f"http://127.0.0.1:{self.port}/stats/{label}"
-        with urllib.request.urlopen(url, timeout=60) as response:
-            rows = json.loads(response.read())
+        rows = self._get(f"/stats/{label}")
         return [(float(at), str(key)) for at, key in rows]
+
+    def cpu_s(self) -> float:
+        """CPU time the sink has used so far."""
+        return float(self._get("/cpu"))
+
+    def _get(self, path: str) -> Any:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=60) as answer:
+            return json.loads(answer.read())
 
     def close(self) -> None:
         if self._process.is_alive():
@@ -330,14 +340,18 @@ def run_child(config: dict[str, Any], timeout_s: float) -> tuple[dict[str, Any],
     """Start a child, wait for its ``ready`` then its ``done`` message (bounded); both.
 
     A child that overran T reports ``overran`` instead of ``ready``: returned as is (with
-    an empty second message)."""
+    an empty second message). A child that fails or hangs after ``ready`` is stopped and
+    its second message is ``{"error": ...}``: what the sink received still counts."""
     child = Child(config)
     try:
         ready = child.read(SETUP_TIMEOUT_S)
         if ready["event"] != "ready":
             return ready, {}
         wait_s = float(ready["due"]) + timeout_s + STOP_SLACK_S - time.time()
-        return ready, child.read(wait_s)
+        try:
+            return ready, child.read(wait_s)
+        except RuntimeError as exc:
+            return ready, {"error": str(exc)}
     finally:
         child.close()
 
@@ -569,6 +583,7 @@ def bench_tickwork(store: str, count: int, sink: Sink, args: argparse.Namespace)
     lead_s = BURST_LEAD_S + count * LEAD_S_PER_SCHEDULE
     for attempt in range(SETUP_ATTEMPTS):
         label = f"tickwork-{store}-{count}-{attempt}"
+        sink_cpu = sink.cpu_s()
         with database(store, args.postgres_url, f"{count}_{attempt}") as url:
             config = {
                 "kind": "tickwork",
@@ -586,6 +601,7 @@ def bench_tickwork(store: str, count: int, sink: Sink, args: argparse.Namespace)
             continue
         due = float(ready["due"])
         report = {**done, "due": due, "insert_s": ready["insert_s"], "ahead_s": ready["ahead_s"]}
+        report["sink_cpu_s"] = sink.cpu_s() - sink_cpu
         return delivery_of(
             f"tickwork {store}", count, due, due + args.timeout, sink.records(label), report
         )
@@ -601,7 +617,9 @@ def run_tickwork(store: str, count: int, sink: Sink, args: argparse.Namespace) -
     except sa.exc.OperationalError as exc:
         first_line = str(exc.orig or exc).strip().splitlines()[0]
         print(f"  tickwork on {store}: not reachable ({first_line})")
-        return None
+    except RuntimeError as exc:
+        print(f"  tickwork on {store}: failed ({exc})")
+    return None
 
 
 # --------------------------------------------------------------------------------------
@@ -733,10 +751,12 @@ def bench_peer(store: str, count: int, sink: Sink, args: argparse.Namespace) -> 
         "hook": sink.url(label),
         "timeout_s": args.peer_timeout,
     }
+    sink_cpu = sink.cpu_s()
     ready, done = run_child(config, args.peer_timeout)
     if ready["event"] != "ready":
         raise RuntimeError(f"APScheduler ({store}) could not be set up ahead of T")
     due = float(ready["due"])
+    done = {**done, "sink_cpu_s": sink.cpu_s() - sink_cpu}
     records = sink.records(f"{label}.{ready['attempt']}")
     name = f"apscheduler {apscheduler.__version__} {PEER_LABELS[store]}"
     return delivery_of(name, count, due, due + args.peer_timeout, records, done)
@@ -751,7 +771,13 @@ def run_peers(count: int, sink: Sink, args: argparse.Namespace) -> list[Delivery
         import apscheduler  # noqa: F401
     except ImportError:
         return "not installed (pip install -e '.[bench]')"
-    return [bench_peer(store, count, sink, args) for store in PEER_LABELS]
+    results = []
+    for store, label in PEER_LABELS.items():
+        try:
+            results.append(bench_peer(store, count, sink, args))
+        except RuntimeError as exc:
+            print(f"  apscheduler {label}: failed ({exc})")
+    return results
 
 
 # --------------------------------------------------------------------------------------
@@ -839,19 +865,38 @@ def _burst_target(result: Delivery) -> str:
 
 
 def print_table(results: Sequence[Delivery], count: int) -> None:
-    print(f"  burst of {count:,}: lateness in ms after T; runs/s sustained and from T")
     print(
-        f"    {'configuration':<34} {'delivered':>9} {'dup':>4} {'p50':>9} {'p99':>9} "
+        f"  burst of {count:,}: lateness in ms after T; runs/s sustained and from T; "
+        "CPU s and peak RSS of the scheduler's process; CPU s of the sink meanwhile"
+    )
+    print(
+        f"    {'configuration':<36} {'delivered':>9} {'dup':>4} {'p50':>9} {'p99':>9} "
         f"{'max':>9} {'last at':>9} {'done at':>9} {'sustained':>9} {'from T':>7} "
-        f"{'CPU s':>6} {'RSS MB':>6}"
+        f"{'CPU s':>6} {'RSS MB':>6} {'sink s':>6}"
     )
     for r in results:
         print(
-            f"    {r.name:<34} {r.delivered:>9,} {r.duplicates:>4} {_ms(r.p50_ms):>9} "
+            f"    {r.name:<36} {r.delivered:>9,} {r.duplicates:>4} {_ms(r.p50_ms):>9} "
             f"{_ms(r.p99_ms):>9} {_ms(r.max_ms):>9} {_s(r.last_s):>9} {_s(r.done_s):>9} "
-            f"{r.sustained:>9,.0f} {r.overall:>7,.0f} {r.cpu_s:>6.2f} {r.peak_rss_mb:>6.0f}"
+            f"{r.sustained:>9,.0f} {r.overall:>7,.0f} {r.cpu_s:>6.2f} {r.peak_rss_mb:>6.0f} "
+            f"{float(r.extra.get('sink_cpu_s', math.nan)):>6.2f}"
         )
+    for r in results:
+        for note in _notes(r):
+            print(f"    {r.name}: {note}")
     print()
+
+
+def _notes(result: Delivery) -> list[str]:
+    """What went wrong in a run, if anything."""
+    extra, notes = result.extra, []
+    if result.timed_out:
+        notes.append(f"{result.count - result.delivered:,} requests never arrived by the deadline")
+    if "error" in extra:
+        notes.append(f"its process was stopped: {extra['error']}")
+    if extra.get("jobs_failed"):
+        notes.append(f"{extra['jobs_failed']:,} jobs failed: {extra.get('errors')}")
+    return notes
 
 
 def print_ratios(ours: Sequence[Delivery], peers: Sequence[Delivery]) -> None:

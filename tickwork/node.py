@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from tickwork.actions.runners import ActionRunners
 from tickwork.clock import Clock, SystemClock
 from tickwork.ids import IdGenerator
+from tickwork.metrics import NodeMetrics
 from tickwork.scheduler.loop import Scheduler
 from tickwork.service.runs import RunService
 from tickwork.service.schedules import ScheduleService
@@ -27,7 +28,7 @@ from tickwork.store import migrate
 from tickwork.store.changes import CHANNEL, QUEUE_CHANNEL, ChangeListener
 from tickwork.store.engine import create_store_engine, is_postgres, normalize_database_url
 from tickwork.store.protocols import NewExecution
-from tickwork.store.queue import FinishedRun
+from tickwork.store.queue import FinishedRun, SqlQueueStore
 from tickwork.worker.loop import Worker, WorkerSettings
 
 __all__ = ["Node", "prepare_store"]
@@ -61,11 +62,15 @@ class Node:
         self.clock = clock or SystemClock()
         self.engine: Engine = create_store_engine(url)
         ids = IdGenerator(self.clock)
+        self.queue = SqlQueueStore()
         self.runners = runners or ActionRunners.from_env(self.clock)
+        self._on_finished = on_finished
         self.worker = Worker(
-            self.engine, self.clock, self.runners, settings=worker, on_finished=on_finished
+            self.engine, self.clock, self.runners, settings=worker, on_finished=self._finished
         )
+        self.metrics = NodeMetrics(self._sample)
         self._run_worker = run_worker
+        self._schema_current = False
         self._on_fired = on_fired
         # One LISTEN connection wakes both loops (see run()).
         self.scheduler = Scheduler(
@@ -88,8 +93,31 @@ class Node:
 
     def _fired(self, rows: Sequence[NewExecution]) -> None:
         self.worker.wake()
+        self.metrics.fired(rows)
         if self._on_fired is not None:
             self._on_fired(rows)
+
+    def _finished(self, runs: Sequence[FinishedRun]) -> None:
+        self.metrics.finished(runs)
+        if self._on_finished is not None:
+            self._on_finished(runs)
+
+    def _sample(self) -> dict[str, tuple[str, float]]:
+        """Gauges read when /metrics is scraped."""
+        with self.engine.connect() as conn:
+            counts = self.queue.depths(conn)
+        return {
+            "tickwork_queue_depth": ("Runs waiting to be claimed (queued).", counts.queued),
+            "tickwork_running": ("Runs being executed, on every node.", counts.running),
+            "tickwork_worker_running": (
+                "Runs this node's worker executes now.",
+                self.worker.running,
+            ),
+            "tickwork_circuit_breakers_open": (
+                "HTTP targets this node's worker holds runs back from.",
+                len(self.worker.breakers.open_targets(self.clock.now())),
+            ),
+        }
 
     async def run(self) -> None:
         """Run the scheduler and the worker until :meth:`stop`."""
@@ -112,6 +140,12 @@ class Node:
             if listener is not None:
                 await asyncio.to_thread(listener.stop)
             await self.runners.close()
+
+    def schema_current(self) -> bool:
+        """The store is at the schema this Tickwork needs (checked until it is)."""
+        if not self._schema_current:
+            self._schema_current = migrate.is_current(self.url)
+        return self._schema_current
 
     def stop(self) -> None:
         """Stop firing and claiming, let running work finish, then return from :meth:`run`;

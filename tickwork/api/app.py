@@ -1,75 +1,52 @@
-"""The FastAPI application of a node: health, readiness and the built-in echo endpoint.
+"""The FastAPI application of a node: the REST API under ``/api/v1``, health and metrics.
 
-The REST API under ``/api/v1`` grows here, one router per resource; routes only parse,
-call the service layer and render.
+Routes only parse, call the service layer and render (one router per resource under
+``routers/``); errors become problem+json in :mod:`tickwork.api.problems`; who may call
+what is declared with the dependency aliases of :mod:`tickwork.api.deps`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
-from typing import Any
+from dataclasses import dataclass
 
-import sqlalchemy as sa
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from tickwork import __version__
+from tickwork.api.limits import BodySizeLimit, TokenBuckets
+from tickwork.api.problems import install_problem_handlers
+from tickwork.api.routers import cron, executions, health, schedules, stats, tokens, workflows
 from tickwork.node import Node
+from tickwork.service.tokens import TokenService
 
-__all__ = ["create_app"]
+__all__ = ["ApiSettings", "create_app"]
 
-ECHO_MAX_BYTES = 64 * 1024
-"""The echo endpoint answers with at most this much of the body it received."""
+API_PREFIX = "/api/v1"
 
 
-def create_app(node: Node) -> FastAPI:
-    app = FastAPI(title="Tickwork", version=__version__, docs_url="/docs")
+@dataclass(frozen=True, slots=True)
+class ApiSettings:
+    max_body_bytes: int = 256 * 1024
+    """Request bodies over this are refused (413) before anything parses them."""
+    rate_per_token: float = 100.0
+    """Requests a second each token may make on average; 0 turns rate limiting off."""
+    burst_per_token: int = 200
 
-    @app.get("/healthz", tags=["health"])
-    async def healthz() -> dict[str, str]:
-        """The process is alive."""
-        return {"status": "ok"}
 
-    @app.get("/readyz", tags=["health"])
-    async def readyz() -> JSONResponse:
-        """Ready when the store answers and the scheduler and worker loops are running."""
-        checks = {
-            "store": await asyncio.to_thread(_store_reachable, node),
-            "scheduler": node.scheduler.running,
-            "worker": node.worker.started,
-        }
-        ready = all(checks.values())
-        return JSONResponse(
-            {"status": "ready" if ready else "not ready", "checks": checks},
-            status_code=200 if ready else 503,
-        )
-
-    @app.api_route(
-        "/api/v1/echo", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], tags=["health"]
+def create_app(node: Node, settings: ApiSettings | None = None) -> FastAPI:
+    settings = settings or ApiSettings()
+    app = FastAPI(
+        title="Tickwork",
+        version=__version__,
+        description="Schedules that fire exactly once, on time, in any time zone.",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
     )
-    async def echo(request: Request) -> dict[str, Any]:
-        """Answers with what it received: a webhook target for examples and smoke tests."""
-        raw = await request.body()
-        body: Any = raw[:ECHO_MAX_BYTES].decode("utf-8", errors="replace")
-        if request.headers.get("content-type", "").startswith("application/json"):
-            with contextlib.suppress(ValueError):
-                body = json.loads(raw)
-        headers = {
-            name: value
-            for name, value in request.headers.items()
-            if name.lower().startswith(("x-tickwork-", "idempotency-key", "content-type"))
-        }
-        return {"method": request.method, "headers": headers, "body": body}
-
+    app.state.node = node
+    app.state.tokens = TokenService(node.engine, node.clock)
+    app.state.rate_limits = TokenBuckets(settings.rate_per_token, settings.burst_per_token)
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    for module in (schedules, executions, workflows, cron, stats, tokens):
+        app.include_router(module.router, prefix=API_PREFIX)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
-
-
-def _store_reachable(node: Node) -> bool:
-    try:
-        with node.engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except Exception:
-        return False
-    return True

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from tickwork import __version__
-from tickwork.cli import cron, db, serve
+from tickwork.cli import cron, db, serve, token
 from tickwork.errors import TickworkError
 
 app = typer.Typer(
@@ -21,6 +21,7 @@ app = typer.Typer(
 )
 app.add_typer(cron.app, name="cron")
 app.add_typer(db.app, name="db")
+app.add_typer(token.app, name="token")
 app.command()(serve.serve)
 
 _errors = Console(stderr=True, highlight=False)

@@ -10,9 +10,8 @@ The node is imported inside the command so ``tickwork cron …`` starts without 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, timedelta
 from typing import TYPE_CHECKING, Annotated
 
@@ -55,6 +54,10 @@ def serve(
             min=1,
         ),
     ] = 30.0,
+    rate_limit: Annotated[
+        float,
+        typer.Option(help="API requests a second per token, on average (0: no limit).", min=0),
+    ] = 100.0,
     quiet: Annotated[
         bool, typer.Option("--quiet", help="Do not print a line for every fire and run.")
     ] = False,
@@ -94,7 +97,8 @@ def serve(
                 f"http://{host}:{port}; Ctrl-C stops it.",
                 soft_wrap=True,
             )
-            asyncio.run(_run(node, host, port))
+            _print_initial_token(node)
+            asyncio.run(_run(node, host, port, rate_limit))
         finally:
             node.close()
     except KeyboardInterrupt:
@@ -106,28 +110,27 @@ def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-async def _run(node: Node, host: str, port: int) -> None:
-    import uvicorn
+async def _run(node: Node, host: str, port: int, rate_limit: float) -> None:
+    from tickwork.api.app import ApiSettings, create_app
+    from tickwork.api.server import serve_node
 
-    from tickwork.api.app import create_app
-
-    class _Server(uvicorn.Server):
-        @contextlib.contextmanager
-        def capture_signals(self) -> Iterator[None]:
-            yield  # signals are ours: the node stops first, the HTTP server last
-
-    server = _Server(
-        uvicorn.Config(create_app(node), host=host, port=port, log_level="warning", lifespan="off")
-    )
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, node.stop)
-    http = asyncio.create_task(server.serve())
-    try:
-        await node.run()
-    finally:
-        server.should_exit = True
-        await http
+    app = create_app(node, ApiSettings(rate_per_token=rate_limit))
+    await serve_node(node, app, host, port)
+
+
+def _print_initial_token(node: Node) -> None:
+    from tickwork.service.tokens import TokenService
+
+    created = TokenService(node.engine, node.clock).ensure_initial_admin()
+    if created is not None:
+        _out.print(
+            "An admin token for the API (shown once; keep it, or create others with "
+            f"`tickwork token create`):\n  [bold]{created.token}[/bold]",
+            soft_wrap=True,
+        )
 
 
 def _create_examples(node: Node) -> None:

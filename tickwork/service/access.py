@@ -36,9 +36,19 @@ class Caller:
     scopes: frozenset[Scope]
     namespace: str | None = None
     """The only namespace the caller sees; None: every namespace."""
+    name: str = "system"
+    """Who it is, for logs (the token's name)."""
 
     def can(self, scope: Scope) -> bool:
-        return Scope.ADMIN in self.scopes or scope in self.scopes
+        """Admin implies write, write implies read."""
+        if Scope.ADMIN in self.scopes:
+            return True
+        if scope is Scope.READ:
+            return bool(self.scopes & {Scope.READ, Scope.WRITE})
+        return scope in self.scopes
+
+    def sees(self, namespace: str) -> bool:
+        return self.namespace is None or self.namespace == namespace
 
 
 SYSTEM = Caller(frozenset(Scope))

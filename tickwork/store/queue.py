@@ -51,6 +51,7 @@ __all__ = [
     "ClaimedRun",
     "FinishedRun",
     "HeldRun",
+    "QueueDepths",
     "SqlQueueStore",
     "StepRecord",
     "WorkerInfo",
@@ -144,6 +145,16 @@ class WorkerInfo:
     started_at: datetime
     heartbeat_at: datetime
     stopped_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueDepths:
+    queued: int
+    oldest_queued_at: datetime | None
+    running: int
+    retrying: int
+    waiting: int
+    buffered: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -563,6 +574,24 @@ class SqlQueueStore:
             values["stopped_at"] = now
         with translated_errors():
             conn.execute(sa.update(workers).where(workers.c.id == worker_id).values(values))
+
+    def depths(self, conn: Connection) -> QueueDepths:
+        """How many runs wait (queued, and the oldest of them), run, or wait for time."""
+        query = (
+            sa.select(_c.status, sa.func.count(), sa.func.min(_c.queued_at))
+            .where(_c.status.in_((_Q, _RUNNING, _RETRYING, _WAITING, _BUFFERED)))
+            .group_by(_c.status)
+        )
+        with translated_errors():
+            found = {status: (int(count), oldest) for status, count, oldest in conn.execute(query)}
+        return QueueDepths(
+            queued=found.get(_Q, (0, None))[0],
+            oldest_queued_at=found.get(_Q, (0, None))[1],
+            running=found.get(_RUNNING, (0, None))[0],
+            retrying=found.get(_RETRYING, (0, None))[0],
+            waiting=found.get(_WAITING, (0, None))[0],
+            buffered=found.get(_BUFFERED, (0, None))[0],
+        )
 
     def list_workers(self, conn: Connection) -> list[WorkerInfo]:
         with translated_errors():
