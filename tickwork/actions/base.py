@@ -36,6 +36,8 @@ class StepContext:
     input: Mapping[str, Any]
     timeout: timedelta | None
     """The step's own timeout, else the schedule's; None: no limit."""
+    steps: Mapping[str, Any] = field(default_factory=dict)
+    """Earlier steps of this attempt, by name: ``{"ok": bool, "result": <JSON>}``."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

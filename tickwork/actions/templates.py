@@ -76,6 +76,7 @@ def template_variables(context: StepContext) -> dict[str, Any]:
             "namespace": context.namespace,
         },
         "input": context.input,
+        "steps": context.steps,
     }
 
 

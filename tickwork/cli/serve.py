@@ -185,7 +185,7 @@ def _print_fires(rows: Sequence[NewExecution]) -> None:
 
 def _print_finished(runs: Sequence[FinishedRun]) -> None:
     for run in runs:
-        step = run.step
+        step = run.steps[-1] if run.steps else None
         code = ""
         if step is not None and step.status_code is not None:
             code = f" HTTP {step.status_code}"

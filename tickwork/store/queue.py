@@ -43,7 +43,7 @@ from tickwork.store.engine import is_postgres
 from tickwork.store.errors import translated_errors
 from tickwork.store.executions import execution_from_row
 from tickwork.store.protocols import ExecutionRecord
-from tickwork.store.tables import executions, schedules, step_results, workers
+from tickwork.store.tables import executions, schedules, step_results, workers, workflows
 
 __all__ = [
     "CONCURRENCY_REASON",
@@ -86,6 +86,9 @@ class ClaimedRun:
     document: Mapping[str, Any] | None
     """The schedule's document as stored now; None when the run has no schedule."""
     schedule_revision: int | None
+    workflow: Mapping[str, Any] | None = None
+    """The named workflow the run starts (``workflow_name``), as stored now."""
+    workflow_version: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -119,7 +122,7 @@ class FinishedRun:
     error: str | None = None
     result: Any = None
     not_before: datetime | None = None  # retrying: when the next attempt may start
-    step: StepRecord | None = None
+    steps: tuple[StepRecord, ...] = ()
     pause_after_failures: int | None = None
     """The schedule's ``pause_after_failures``: pause it when this run makes the streak."""
 
@@ -232,9 +235,21 @@ class SqlQueueStore:
                     reason=None,
                 )
             )
+            _w = workflows.c
             rows = conn.execute(
-                sa.select(executions, _s.document.label("s_document"), _s.revision)
-                .select_from(executions.outerjoin(schedules, _s.id == _c.schedule_id))
+                sa.select(
+                    executions,
+                    _s.document.label("s_document"),
+                    _s.revision.label("s_revision"),
+                    _w.document.label("w_document"),
+                    _w.version.label("w_version"),
+                )
+                .select_from(
+                    executions.outerjoin(schedules, _s.id == _c.schedule_id).outerjoin(
+                        workflows,
+                        sa.and_(_w.namespace == _c.namespace, _w.name == _c.workflow_name),
+                    )
+                )
                 .where(_c.id.in_(allowed))
                 .order_by(_c.priority.desc(), _c.scheduled_for, _c.id)
             ).mappings()
@@ -242,12 +257,16 @@ class SqlQueueStore:
             for row in rows:
                 values = dict(row)
                 document = values.pop("s_document")
-                revision = values.pop("revision")
+                revision = values.pop("s_revision")
+                workflow = values.pop("w_document")
+                version = values.pop("w_version")
                 claimed.append(
                     ClaimedRun(
                         execution=execution_from_row(values),  # type: ignore[arg-type]
                         document=document,
                         schedule_revision=revision,
+                        workflow=workflow,
+                        workflow_version=version,
                     )
                 )
         return claimed
@@ -392,7 +411,7 @@ class SqlQueueStore:
             self._lock_schedules(conn, buffered | failing)
             if mine:
                 self._write_finished(conn, worker_id, mine, held)
-            self._insert_steps(conn, [run.step for run in runs if run.step is not None])
+            self._insert_steps(conn, [step for run in runs for step in run.steps])
             self._count_failures(conn, streaks, now)
             released = self._release(
                 conn,

@@ -36,6 +36,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
@@ -59,14 +60,12 @@ from tickwork.store.queue import (
 from tickwork.wakeups import set_from_any_thread
 from tickwork.worker.breaker import BreakerSettings, CircuitBreakers
 from tickwork.worker.outcome import UNHEALTHY, complete
-from tickwork.worker.plan import PlanError, Plans, RunPlan
+from tickwork.worker.plan import AnyAction, PlanError, PlannedStep, Plans
 
-__all__ = ["CIRCUIT_OPEN_REASON", "STEP_NAME", "Worker", "WorkerSettings"]
+__all__ = ["CIRCUIT_OPEN_REASON", "Worker", "WorkerSettings"]
 
 log = logging.getLogger(__name__)
 
-STEP_NAME = "action"
-"""The step name of a schedule's inline action (multi-step workflows name their own)."""
 CIRCUIT_OPEN_REASON = "circuit_open"
 _BUSY_RETRY = timedelta(milliseconds=50)
 """Queued runs still due after a claim took fewer than asked: another worker holds them."""
@@ -264,7 +263,12 @@ class Worker:
         started = self._clock.now()
         try:
             plan = self._plans.get(
-                run.schedule_id, claimed.schedule_revision, claimed.document, run.max_attempts
+                run.schedule_id,
+                claimed.schedule_revision,
+                claimed.document,
+                run.max_attempts,
+                workflow=claimed.workflow,
+                workflow_version=claimed.workflow_version,
             )
         except PlanError as exc:
             self._record(
@@ -277,43 +281,98 @@ class Worker:
                 )
             )
             return
-        target = _http_target(plan)
-        probe = False
-        if target is not None:
-            admission = self.breakers.admit(target, started)
+        # An open circuit on the first step's target holds the whole run back (not an
+        # attempt); a later step meeting one fails the attempt like a refused connection.
+        first_target = _http_target(plan.steps[0].action)
+        if first_target is not None:
+            admission = self.breakers.admit(first_target, started)
             if not admission.allowed:
                 assert admission.retry_at is not None
-                self._hold(run.id, target, admission.retry_at)
+                self._hold(run.id, first_target, admission.retry_at)
                 return
-            probe = admission.probe
-        context = StepContext(
-            execution_id=run.id,
-            scheduled_for=run.scheduled_for,
-            attempt=run.attempt,
-            schedule_id=run.schedule_id,
-            schedule_name=run.schedule_name,
-            namespace=run.namespace,
-            input=run.input,
-            timeout=plan.timeout,
+            if admission.probe:
+                self.breakers.release_probe(first_target)  # _step admits it again
+        records: list[StepRecord] = []
+        results: dict[str, Any] = {}
+        outcome: StepOutcome | None = None
+        for step in plan.steps:
+            step_started = self._clock.now()
+            context = StepContext(
+                execution_id=run.id,
+                scheduled_for=run.scheduled_for,
+                attempt=run.attempt,
+                schedule_id=run.schedule_id,
+                schedule_name=run.schedule_name,
+                namespace=run.namespace,
+                input=run.input,
+                timeout=step.timeout,
+                steps=results,
+            )
+            outcome = await self._step(run.id, step, context)
+            if outcome is None:  # cancelled: recorded elsewhere, or handed back
+                return
+            records.append(_step_record(run, step.name, outcome, step_started, self._clock.now()))
+            results[step.name] = {"ok": outcome.ok, "result": outcome.result}
+            if not outcome.ok:
+                break
+        assert outcome is not None
+        finished_at = self._clock.now()
+        completion = complete(
+            outcome, attempt=run.attempt, policy=plan.retry, now=finished_at, rand=self._rand
         )
+        result: Any = None
+        if outcome.ok:
+            result = outcome.result if plan.single else {n: r["result"] for n, r in results.items()}
+        failed_step = (
+            "" if outcome.ok or plan.single else f"step {plan.steps[len(records) - 1].name}: "
+        )
+        self._record(
+            FinishedRun(
+                execution_id=run.id,
+                status=completion.status,
+                finished_at=finished_at,
+                schedule_name=run.schedule_name,
+                error=None if completion.error is None else failed_step + completion.error,
+                result=result,
+                not_before=completion.not_before,
+                pause_after_failures=plan.pause_after_failures,
+                steps=tuple(records),
+            )
+        )
+
+    async def _step(
+        self, run_id: uuid.UUID, step: PlannedStep, context: StepContext
+    ) -> StepOutcome | None:
+        """One step once; None when it was cancelled (the run is dropped or handed back)."""
+        target = _http_target(step.action)
+        probe = False
+        if target is not None:
+            admission = self.breakers.admit(target, self._clock.now())
+            if not admission.allowed:
+                return StepOutcome(
+                    ok=False,
+                    failure=FailureClass.CONNECTION,
+                    error=f"circuit open for {target} after repeated failures",
+                    target=target,
+                )
+            probe = admission.probe
         try:
-            outcome = await self._runners.run(plan.action, context)
+            outcome = await self._runners.run(step.action, context)
         except asyncio.CancelledError:
             if probe and target is not None:
                 self.breakers.release_probe(target)
-            if run.id not in self._dropped:  # shutting down: someone else runs it
-                self._handed_back.append(run.id)
-            return
+            if run_id not in self._dropped:  # shutting down: someone else runs it
+                self._handed_back.append(run_id)
+            return None
         except Exception as exc:  # a runner bug must not leave the run running forever
-            log.exception("worker: action of %s raised", run.id)
+            log.exception("worker: step %s of %s raised", step.name, run_id)
             outcome = StepOutcome(
                 ok=False, failure=FailureClass.OTHER, error=f"internal error: {exc!r}"
             )
-        finished_at = self._clock.now()
         if target is not None:
             healthy = outcome.ok or outcome.failure not in UNHEALTHY
-            self.breakers.record(target, healthy, finished_at, probe=probe)
-        self._record(_finished(run, plan, outcome, started, finished_at, self._rand))
+            self.breakers.record(target, healthy, self._clock.now(), probe=probe)
+        return outcome
 
     def _hold(self, run_id: uuid.UUID, target: str, until: datetime) -> None:
         self._holds.append(
@@ -491,55 +550,42 @@ class Worker:
                 return
 
 
-def _http_target(plan: RunPlan) -> str | None:
+def _http_target(action: AnyAction) -> str | None:
     """``host:port`` of an http action: the circuit breaker's key."""
-    if plan.action.kind != "http":
+    if action.kind != "http":
         return None
-    parts = urlsplit(plan.action.url)
+    parts = urlsplit(action.url)
     port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
     return f"{parts.hostname}:{port}"
 
 
-def _finished(
+def _step_record(
     run: ExecutionRecord,
-    plan: RunPlan,
+    name: str,
     outcome: StepOutcome,
     started: datetime,
     finished_at: datetime,
-    rand: Callable[[], float],
-) -> FinishedRun:
-    run_id, attempt = run.id, run.attempt
-    completion = complete(outcome, attempt=attempt, policy=plan.retry, now=finished_at, rand=rand)
-    step_status = (
+) -> StepRecord:
+    status = (
         ExecutionStatus.SUCCEEDED
         if outcome.ok
         else ExecutionStatus.TIMED_OUT
         if outcome.failure is FailureClass.TIMEOUT
         else ExecutionStatus.FAILED
     )
-    return FinishedRun(
-        execution_id=run_id,
-        status=completion.status,
+    return StepRecord(
+        execution_id=run.id,
+        step=name,
+        attempt=run.attempt,
+        status=status,
+        started_at=started,
         finished_at=finished_at,
-        schedule_name=run.schedule_name,
-        error=completion.error,
-        result=outcome.result if outcome.ok else None,
-        not_before=completion.not_before,
-        pause_after_failures=plan.pause_after_failures,
-        step=StepRecord(
-            execution_id=run_id,
-            step=STEP_NAME,
-            attempt=attempt,
-            status=step_status,
-            started_at=started,
-            finished_at=finished_at,
-            status_code=outcome.status_code,
-            exit_code=outcome.exit_code,
-            output=outcome.output,
-            output_truncated=outcome.truncated,
-            stderr=outcome.stderr,
-            failure=None if outcome.failure is None else str(outcome.failure),
-            detail=dict(outcome.detail) or None,
-            error=outcome.error,
-        ),
+        status_code=outcome.status_code,
+        exit_code=outcome.exit_code,
+        output=outcome.output,
+        output_truncated=outcome.truncated,
+        stderr=outcome.stderr,
+        failure=None if outcome.failure is None else str(outcome.failure),
+        detail=dict(outcome.detail) or None,
+        error=outcome.error,
     )
