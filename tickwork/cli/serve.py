@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import threading
 from collections.abc import Sequence
 from datetime import UTC, timedelta
 from typing import TYPE_CHECKING, Annotated
@@ -72,9 +73,10 @@ def serve(
     from tickwork.worker.loop import WorkerSettings
 
     url = resolve_db(db)
-    # A SIGTERM that arrives while starting up stops it cleanly too (the loop's own
-    # handlers take over once it runs).
-    signal.signal(signal.SIGTERM, _interrupt)
+    # A SIGTERM while starting up is noted and honoured as soon as the loop runs (its own
+    # handlers take over then); raising from the handler could land anywhere.
+    stop_requested = threading.Event()
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: stop_requested.set())
     try:
         revision = prepare_store(url)
         node = Node(
@@ -98,25 +100,25 @@ def serve(
                 soft_wrap=True,
             )
             _print_initial_token(node)
-            asyncio.run(_run(node, host, port, rate_limit))
+            asyncio.run(_run(node, host, port, rate_limit, stop_requested))
         finally:
             node.close()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C before the loop took SIGINT over
         pass
     _out.print("stopped")
 
 
-def _interrupt(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
-
-
-async def _run(node: Node, host: str, port: int, rate_limit: float) -> None:
+async def _run(
+    node: Node, host: str, port: int, rate_limit: float, stop_requested: threading.Event
+) -> None:
     from tickwork.api.app import ApiSettings, create_app
     from tickwork.api.server import serve_node
 
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, node.stop)
+    if stop_requested.is_set():
+        node.stop()
     app = create_app(node, ApiSettings(rate_per_token=rate_limit))
     await serve_node(node, app, host, port)
 

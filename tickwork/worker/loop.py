@@ -132,6 +132,7 @@ class Worker:
         self._writing = False
         self._beating = False
         self._started = False
+        self._stopping = False
 
     # ----------------------------------------------------------------------------------
     # Control
@@ -142,6 +143,7 @@ class Worker:
 
     def stop(self) -> None:
         """Stop claiming; finish (or hand back) what runs; return from :meth:`run`."""
+        self._stopping = True  # seen by run() if it has not started yet
         set_from_any_thread(self._loop, self._stop)
         self.wake()
 
@@ -176,6 +178,8 @@ class Worker:
     async def run(self) -> None:
         """Claim and run until :meth:`stop`; then finish or hand back what is running."""
         self._loop = asyncio.get_running_loop()
+        if self._stopping:
+            self._stop.set()
         await self._store(self._register)
         writer = asyncio.create_task(self._write_loop(), name="tickwork-worker-writer")
         heartbeat = asyncio.create_task(self._heartbeat_loop(), name="tickwork-worker-heartbeat")

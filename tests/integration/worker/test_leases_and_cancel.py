@@ -204,3 +204,14 @@ def test_cancelling_an_ended_run_is_refused_and_a_rerun_is_a_new_run(store_url: 
             assert get_run(node, triggered.id).status is ExecutionStatus.FAILED
 
     run(scenario)
+
+
+def test_a_stop_before_the_node_runs_makes_it_return_at_once(store_url: str) -> None:
+    async def scenario() -> None:
+        node = Node(store_url, clock=FakeClock(T0), worker=settings())
+        node.stop()  # e.g. SIGTERM while starting up
+        await asyncio.wait_for(node.run(), 10)
+        assert not node.worker.started
+        node.close()
+
+    run(scenario)
