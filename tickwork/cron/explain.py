@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from cron_descriptor import ExpressionDescriptor, Options
 
 from tickwork.cron.expression import CronExpr
@@ -9,6 +11,20 @@ from tickwork.cron.macros import MACROS
 
 
 def describe(expr: CronExpr) -> str:
+    """E.g. "At 02:30, Monday through Friday" for ``30 2 * * 1-5`` (cached: cron-descriptor
+    takes a good half millisecond, and lists describe the same expressions again and again)."""
+    if not _uses_hash(expr.text):  # the hash key changes nothing: share one description
+        return _describe_text(expr.text)
+    return _describe(expr)
+
+
+@lru_cache(maxsize=4096)
+def _describe_text(text: str) -> str:
+    return _describe(CronExpr.parse(text))
+
+
+@lru_cache(maxsize=1024)
+def _describe(expr: CronExpr) -> str:
     """E.g. "At 02:30, Monday through Friday" for ``30 2 * * 1-5``.
 
     ``H`` means nothing to cron-descriptor, so fields that use it are described with

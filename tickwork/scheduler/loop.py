@@ -38,6 +38,7 @@ from tickwork.schedule.rules import ScheduleRules, rules_from_stored
 from tickwork.scheduler.firing import Settlement, settle
 from tickwork.scheduler.record import record_settlements
 from tickwork.store.changes import ChangeListener
+from tickwork.store.errors import translated_errors
 from tickwork.store.executions import SqlExecutionStore
 from tickwork.store.protocols import NewExecution, ScheduleRecord
 from tickwork.store.schedules import SqlScheduleStore
@@ -135,7 +136,7 @@ class Scheduler:
         report = FireReport()
         started = self._clock.now()
         while True:
-            with self._engine.begin() as conn:
+            with translated_errors(), self._engine.begin() as conn:
                 claimed = self._fire_batch(conn, report, started)
             if claimed < self._batch_size:
                 return report
@@ -169,7 +170,7 @@ class Scheduler:
 
     def next_due_at(self) -> datetime | None:
         """The earliest instant any active schedule is due."""
-        with self._engine.connect() as conn:
+        with translated_errors(), self._engine.connect() as conn:
             return self._schedules.next_due_at(conn)
 
     # ----------------------------------------------------------------------------------

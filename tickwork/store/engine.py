@@ -21,6 +21,9 @@ transaction, is small for one Tickwork process.
 from __future__ import annotations
 
 import os
+import sqlite3
+import threading
+import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -131,6 +134,74 @@ def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
         finally:
             cursor.close()
 
+    gate = _WriterGate()
+
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        gate.enter(connection.connection.dbapi_connection)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            gate.leave(connection.connection.dbapi_connection)
+            raise
+
+    @sa.event.listens_for(engine, "commit")
+    @sa.event.listens_for(engine, "rollback")
+    def _on_end(connection: Connection) -> None:
+        gate.leave(connection.connection.dbapi_connection)
+
+    @sa.event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_connection: Any, _record: Any) -> None:
+        gate.leave(dbapi_connection)  # a transaction that never said how it ended
+
+
+class _WriterGate:
+    """First come, first served among this process's SQLite transactions.
+
+    SQLite's own lock has no queue: a waiting connection polls with growing sleeps, so a
+    thread that commits and begins again at once (the scheduler writing a burst in
+    batches) can starve another (the worker claiming those runs) for seconds. Threads of
+    one process take turns here instead, in arrival order (a ticket lock); other
+    processes still meet SQLite's lock and its busy timeout. A wait here is bounded by
+    the same timeout and then fails the way SQLite would ("database is locked").
+    """
+
+    def __init__(self, timeout_s: float = SQLITE_BUSY_TIMEOUT_MS / 1000) -> None:
+        self._timeout_s = timeout_s
+        self._condition = threading.Condition()
+        self._next_ticket = 0
+        self._serving = 0
+        self._abandoned: set[int] = set()
+        self._holder: Any = None
+
+    def enter(self, dbapi_connection: Any) -> None:
+        with self._condition:
+            if self._holder is dbapi_connection:
+                return
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            deadline = time.monotonic() + self._timeout_s
+            while self._holder is not None or self._serving != ticket:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self._abandoned.add(ticket)
+                    self._skip_abandoned()
+                    self._condition.notify_all()
+                    raise sa.exc.OperationalError(
+                        "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
+                    )
+                self._condition.wait(remaining)
+            self._holder = dbapi_connection
+            self._serving = ticket + 1
+            self._skip_abandoned()
+
+    def leave(self, dbapi_connection: Any) -> None:
+        with self._condition:
+            if self._holder is dbapi_connection:
+                self._holder = None
+                self._condition.notify_all()
+
+    def _skip_abandoned(self) -> None:
+        while self._serving in self._abandoned:
+            self._abandoned.discard(self._serving)
+            self._serving += 1

@@ -14,17 +14,19 @@ of one schedule parses its documents once.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
 from tickwork.durations import parse_duration
-from tickwork.errors import InvalidSpec
+from tickwork.errors import InvalidDocument, InvalidSpec
 from tickwork.schedule.retry import RetryPolicy
 from tickwork.spec.actions import (
     Action,
@@ -32,12 +34,13 @@ from tickwork.spec.actions import (
     PythonActionDocument,
     ShellActionDocument,
 )
+from tickwork.spec.workflows import WorkflowDocument, steps_in_order
 
 __all__ = ["INLINE_STEP", "PlanError", "PlannedStep", "Plans", "RunPlan"]
 
 AnyAction = HttpActionDocument | ShellActionDocument | PythonActionDocument
 _ACTION: TypeAdapter[AnyAction] = TypeAdapter(Action)
-_CACHE_SIZE = 4096
+_CACHE_SIZE = 16_384
 
 INLINE_STEP = "action"
 """The step name of a schedule's inline action."""
@@ -110,53 +113,65 @@ def _build(document: Mapping[str, Any], workflow: Mapping[str, Any] | None) -> R
         name = document.get("workflow")
         if workflow is None:
             raise PlanError(f"workflow {name!r} is not defined in this namespace")
+        try:
+            parsed = WorkflowDocument.from_mapping(workflow)
+        except InvalidDocument as exc:  # stored documents were validated: a newer schema?
+            raise PlanError(f"the stored workflow {name!r} is not valid: {exc}") from None
         steps = tuple(
-            PlannedStep(str(step["name"]), action, action.timeout or timeout)
-            for step in _in_order(workflow.get("steps") or [])
-            for action in [_action(step["action"], f"steps.{step['name']}.action")]
+            PlannedStep(step.name, step.action, step.action.timeout or timeout)
+            for step in steps_in_order(parsed)
         )
-        if not steps:
-            raise PlanError(f"workflow {name!r} has no steps")
     retry = document.get("retry") or {}
     return RunPlan(
         steps=steps,
-        retry=RetryPolicy(
-            max_attempts=int(retry.get("max_attempts", 3)),
-            initial_interval=_duration(retry.get("initial_interval"), "retry.initial_interval")
-            or timedelta(seconds=1),
-            multiplier=float(retry.get("multiplier", 2.0)),
-            max_interval=_duration(retry.get("max_interval"), "retry.max_interval")
-            or timedelta(minutes=5),
-            jitter=bool(retry.get("jitter", True)),
-            retry_on=frozenset(retry.get("retry_on", ("connection", "timeout", "5xx", "429"))),
-            exit_codes=frozenset(int(c) for c in retry.get("exit_codes", ())),
+        retry=_retry_policy(
+            int(retry.get("max_attempts", 3)),
+            retry.get("initial_interval"),
+            float(retry.get("multiplier", 2.0)),
+            retry.get("max_interval"),
+            bool(retry.get("jitter", True)),
+            tuple(retry.get("retry_on", ("connection", "timeout", "5xx", "429"))),
+            tuple(int(c) for c in retry.get("exit_codes", ())),
         ),
         pause_after_failures=document.get("pause_after_failures"),
     )
 
 
-def _in_order(steps: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """Steps in an order where each comes after everything it ``needs`` (stable: among the
-    steps that are ready, the one written first goes first). Stored workflows were checked
-    for unknown needs and cycles; a step left over means the stored document is broken."""
-    done: set[str] = set()
-    ordered: list[Mapping[str, Any]] = []
-    waiting = list(steps)
-    while waiting:
-        ready = next((s for s in waiting if set(s.get("needs") or ()) <= done), None)
-        if ready is None:
-            raise PlanError("the workflow's steps need each other in a cycle")
-        waiting.remove(ready)
-        ordered.append(ready)
-        done.add(str(ready["name"]))
-    return ordered
+@lru_cache(maxsize=1024)
+def _retry_policy(
+    max_attempts: int,
+    initial_interval: str | None,
+    multiplier: float,
+    max_interval: str | None,
+    jitter: bool,
+    retry_on: tuple[str, ...],
+    exit_codes: tuple[int, ...],
+) -> RetryPolicy:
+    """Schedules share a handful of retry policies: each is built once (a burst of
+    distinct schedules would otherwise build one per run)."""
+    return RetryPolicy(
+        max_attempts=max_attempts,
+        initial_interval=_duration(initial_interval, "retry.initial_interval")
+        or timedelta(seconds=1),
+        multiplier=multiplier,
+        max_interval=_duration(max_interval, "retry.max_interval") or timedelta(minutes=5),
+        jitter=jitter,
+        retry_on=frozenset(retry_on),
+        exit_codes=frozenset(exit_codes),
+    )
 
 
 def _action(data: object, where: str) -> AnyAction:
+    """The validated action; validated once per distinct action (by its JSON text)."""
     try:
-        return _ACTION.validate_python(data)
+        return _action_from_json(json.dumps(data, sort_keys=True, separators=(",", ":")))
     except ValidationError as exc:  # stored documents were validated: a newer schema?
         raise PlanError(f"the stored {where} is not valid: {exc.errors()[0]['msg']}") from None
+
+
+@lru_cache(maxsize=4096)
+def _action_from_json(text: str) -> AnyAction:
+    return _ACTION.validate_json(text)
 
 
 def _duration(value: object, name: str) -> timedelta | None:

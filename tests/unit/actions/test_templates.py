@@ -113,3 +113,47 @@ def test_the_input_is_not_changed_by_rendering() -> None:
     with pytest.raises(TemplateError):
         render_text("{{ input.update({'day': 'x'}) }}", template_variables(CONTEXT), where="b")
     assert CONTEXT.input["day"] == "monday"
+
+
+_VARIABLES = {
+    "scheduled_for": datetime(2026, 3, 2, 12, 0, tzinfo=UTC),
+    "attempt": 2,
+    "input": {"n": 7, "ratio": 0.5, "name": "north", "flag": True, "none": None, "list": [1]},
+    "schedule": {"id": None, "name": "nightly", "namespace": "default"},
+}
+
+
+@pytest.mark.parametrize(
+    ("source", "fast"),
+    [
+        ("{{ input.n }}", True),
+        ("{{input.name}}", True),
+        ("day {{ scheduled_for }} try {{ attempt }} of {{ schedule.name }}", True),
+        ("{{ input.ratio }}", True),
+        ("{{ input.flag }}/{{ input.none }}/{{ input.list }}", False),
+        ("{{ schedule.id }}", False),
+        ("{{ input.n }}}} and {{", False),
+        ("a }} b {{ input.n }}", False),
+        ("{{ input.name | upper }}", False),
+        ("{% if attempt > 1 %}retry{% endif %} {{ input.n }}", False),
+    ],
+)
+def test_the_fast_path_renders_exactly_what_jinja_renders(source: str, fast: bool) -> None:
+    from tickwork.actions.templates import _compile, _substitute
+
+    quick = _substitute(source, _VARIABLES)
+    assert (quick is not None) == fast
+    try:
+        expected = _compile(source).render(_VARIABLES)
+    except Exception:  # Jinja refuses it: so must render_text
+        with pytest.raises(TemplateError):
+            render_text(source, _VARIABLES, where="body")
+        return
+    if quick is not None:
+        assert quick == expected
+    assert render_text(source, _VARIABLES, where="body") == expected
+
+
+def test_the_fast_path_leaves_unknown_names_to_jinja_for_its_error() -> None:
+    with pytest.raises(TemplateError, match=r"body: 'dict object' has no attribute 'missing'"):
+        render_text("{{ input.missing }}", _VARIABLES, where="body")
