@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import math
@@ -86,6 +87,8 @@ SETUP_TIMEOUT_S = 600.0
 jobs one transaction each)."""
 STOP_SLACK_S = 60.0
 """After its deadline, how long a child may take to stop and report before it is killed."""
+CLOSE_GRACE_S = 30.0
+"""How long a child that reported may take to exit by itself before it is terminated."""
 PEER_POOL_LIMIT = 1000
 """Connections the peers' aiohttp session may open: ``tickwork.actions.http.POOL_LIMIT``."""
 TARGET_RUNS_PER_S = 2_000
@@ -319,7 +322,11 @@ class Child:
         message: dict[str, Any] = json.loads(line)
         return message
 
-    def close(self) -> None:
+    def close(self, grace_s: float = 0.0) -> None:
+        """Stop the child: after ``grace_s`` for it to exit by itself (and clean up)."""
+        if self._process.poll() is None and grace_s > 0:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._process.wait(timeout=grace_s)
         if self._process.poll() is None:
             self._process.terminate()
             try:
@@ -343,17 +350,21 @@ def run_child(config: dict[str, Any], timeout_s: float) -> tuple[dict[str, Any],
     an empty second message). A child that fails or hangs after ``ready`` is stopped and
     its second message is ``{"error": ...}``: what the sink received still counts."""
     child = Child(config)
+    grace_s = 0.0  # a child that reported everything exits by itself: let it clean up
     try:
         ready = child.read(SETUP_TIMEOUT_S)
         if ready["event"] != "ready":
+            grace_s = CLOSE_GRACE_S
             return ready, {}
         wait_s = float(ready["due"]) + timeout_s + STOP_SLACK_S - time.time()
         try:
-            return ready, child.read(wait_s)
+            done = child.read(wait_s)
         except RuntimeError as exc:
-            return ready, {"error": str(exc)}
+            return ready, {"error": f"its process was stopped: {exc}"}
+        grace_s = CLOSE_GRACE_S
+        return ready, done
     finally:
-        child.close()
+        child.close(grace_s)
 
 
 # --------------------------------------------------------------------------------------
@@ -416,6 +427,10 @@ def tickwork_child(config: dict[str, Any]) -> None:
 async def drive_node(
     node: Node, runs: RunLog, count: int, due: datetime, insert_s: float, timeout_s: float
 ) -> None:
+    """Start the node, report ``ready`` (or ``overran``), wait for the burst, report ``done``.
+
+    A node that stops with an error is still reported (``error``), with what the store
+    shows: the figures of a run that broke are part of the result."""
     task = asyncio.create_task(node.run(), name="node")
     try:
         await asyncio.wait_for(node.scheduler.until_idle(), 60)
@@ -432,11 +447,17 @@ async def drive_node(
         deadline = due.timestamp() + timeout_s
         while runs.ended < count and time.time() < deadline and not task.done():
             await asyncio.sleep(0.02)
-        cpu_s = time.process_time() - cpu_before
-        rss_end = rss_mb()
+        measured: dict[str, Any] = {
+            "cpu_s": time.process_time() - cpu_before,
+            "rss_ready_mb": rss_ready,
+            "rss_mb": rss_mb(),
+            "peak_rss_mb": peak_rss_mb(),
+        }
     finally:
         node.stop()
-        await asyncio.wait_for(task, STOP_SLACK_S / 2)
+        error = await _stopped(task)
+    if error is not None:
+        measured["error"] = error
     emit(
         event="done",
         done_at=runs.last_recorded if runs.succeeded >= count else math.nan,
@@ -444,12 +465,20 @@ async def drive_node(
         ended_seen=runs.ended,
         fired_at=max((at for at, _ in runs.fired), default=math.nan),
         fired=sum(n for _, n in runs.fired),
-        cpu_s=cpu_s,
-        rss_ready_mb=rss_ready,
-        rss_mb=rss_end,
-        peak_rss_mb=peak_rss_mb(),
+        **measured,
         **store_summary(node.engine),
     )
+
+
+async def _stopped(task: asyncio.Task[None]) -> str | None:
+    """Wait (bounded) for the node's task to end; what it failed with, if it did."""
+    try:
+        await asyncio.wait_for(task, STOP_SLACK_S / 2)
+    except Exception as exc:
+        log.error("the node stopped with an error", exc_info=exc)
+        first_line = (str(exc).strip().splitlines() or [""])[0]
+        return f"the node stopped with {type(exc).__name__}: {first_line}"
+    return None
 
 
 def insert_burst(engine: Engine, count: int, due: datetime, hook: str) -> float:
@@ -684,35 +713,38 @@ def _aps_add(scheduler: Any, count: int, due: datetime, url: str) -> None:
 
 
 async def peer_main(config: dict[str, Any]) -> None:
-    """Time a small set-up, pick T from it, add the jobs and wait for the burst (bounded)."""
+    """Time a small set-up, pick T from it, add the jobs and wait for the burst (bounded).
+
+    The SQLite job stores go in ``config["directory"]``, which the parent owns (and
+    removes even when it has to kill this process)."""
     import aiohttp
 
     store, count, hook = str(config["store"]), int(config["count"]), str(config["hook"])
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
     connector = aiohttp.TCPConnector(limit=PEER_POOL_LIMIT)
     PEER.session = aiohttp.ClientSession(connector=connector)
-    with tempfile.TemporaryDirectory(prefix="tickwork-burst-aps-") as directory:
-        trial = min(count, 500)
-        began = time.perf_counter()
-        scratch = _aps_scheduler(store, Path(directory) / "trial.db")
-        _aps_add(scratch, trial, datetime.now(UTC) + timedelta(days=1), hook)
-        scratch.shutdown(wait=False)
-        lead_s = BURST_LEAD_S + 2 * (time.perf_counter() - began) * count / trial
-        await asyncio.sleep(0)
-        for attempt in range(SETUP_ATTEMPTS):
-            due = (datetime.now(UTC) + timedelta(seconds=lead_s + 1)).replace(microsecond=0)
-            scheduler = _aps_scheduler(store, Path(directory) / f"jobs{attempt}.db")
-            _aps_add(scheduler, count, due, f"{hook}.{attempt}")
-            ahead_s = due.timestamp() - time.time()
-            if ahead_s < MIN_AHEAD_S:
-                scheduler.shutdown(wait=False)
-                await asyncio.sleep(0)
-                lead_s *= 2
-                continue
-            await peer_burst(scheduler, count, due.timestamp(), attempt, ahead_s, config)
-            break
-        else:
-            emit(event="overran", ahead_s=ahead_s)
+    directory = Path(config["directory"])
+    trial = min(count, 500)
+    began = time.perf_counter()
+    scratch = _aps_scheduler(store, directory / "trial.db")
+    _aps_add(scratch, trial, datetime.now(UTC) + timedelta(days=1), hook)
+    scratch.shutdown(wait=False)
+    lead_s = BURST_LEAD_S + 2 * (time.perf_counter() - began) * count / trial
+    await asyncio.sleep(0)
+    for attempt in range(SETUP_ATTEMPTS):
+        due = (datetime.now(UTC) + timedelta(seconds=lead_s + 1)).replace(microsecond=0)
+        scheduler = _aps_scheduler(store, directory / f"jobs{attempt}.db")
+        _aps_add(scheduler, count, due, f"{hook}.{attempt}")
+        ahead_s = due.timestamp() - time.time()
+        if ahead_s < MIN_AHEAD_S:
+            scheduler.shutdown(wait=False)
+            await asyncio.sleep(0)
+            lead_s *= 2
+            continue
+        await peer_burst(scheduler, count, due.timestamp(), attempt, ahead_s, config)
+        break
+    else:
+        emit(event="overran", ahead_s=ahead_s)
     await PEER.session.close()
 
 
@@ -744,15 +776,17 @@ def bench_peer(store: str, count: int, sink: Sink, args: argparse.Namespace) -> 
     import apscheduler
 
     label = f"aps-{store}-{count}"
-    config = {
-        "kind": "apscheduler",
-        "store": store,
-        "count": count,
-        "hook": sink.url(label),
-        "timeout_s": args.peer_timeout,
-    }
     sink_cpu = sink.cpu_s()
-    ready, done = run_child(config, args.peer_timeout)
+    with tempfile.TemporaryDirectory(prefix="tickwork-burst-aps-") as directory:
+        config = {
+            "kind": "apscheduler",
+            "store": store,
+            "count": count,
+            "hook": sink.url(label),
+            "timeout_s": args.peer_timeout,
+            "directory": directory,
+        }
+        ready, done = run_child(config, args.peer_timeout)
     if ready["event"] != "ready":
         raise RuntimeError(f"APScheduler ({store}) could not be set up ahead of T")
     due = float(ready["due"])
@@ -893,7 +927,7 @@ def _notes(result: Delivery) -> list[str]:
     if result.timed_out:
         notes.append(f"{result.count - result.delivered:,} requests never arrived by the deadline")
     if "error" in extra:
-        notes.append(f"its process was stopped: {extra['error']}")
+        notes.append(str(extra["error"]))
     if extra.get("jobs_failed"):
         notes.append(f"{extra['jobs_failed']:,} jobs failed: {extra.get('errors')}")
     return notes

@@ -6,12 +6,23 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
+HOST_SETTINGS = ("TICKWORK_DATABASE_URL", "TICKWORK_URL", "TICKWORK_TOKEN")
+"""Settings of the caller's environment a test never inherits: it passes its own."""
 
-def tickwork(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """``python -m tickwork ARGS``; the database comes from ARGS, never the caller's env."""
-    env = {k: v for k, v in os.environ.items() if k != "TICKWORK_DATABASE_URL"}
+
+def tickwork(
+    *args: str,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    stdin: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """``python -m tickwork ARGS``; the database and the server come from ARGS or ``env``,
+    never the caller's environment. Without ``stdin`` the command reads an empty stdin."""
+    environ = {k: v for k, v in os.environ.items() if k not in HOST_SETTINGS}
+    environ.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "tickwork", *args],
         capture_output=True,
@@ -19,7 +30,9 @@ def tickwork(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
         timeout=60,
         check=False,
         cwd=cwd,
-        env=env,
+        env=environ,
+        input=stdin,
+        stdin=subprocess.DEVNULL if stdin is None else None,
     )
 
 

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from tickwork import __version__
-from tickwork.cli import cron, db, serve, token
+from tickwork.cli import cron, db, login, runs, schedules, serve, stats, token
 from tickwork.errors import TickworkError
 
 app = typer.Typer(
@@ -23,6 +23,11 @@ app.add_typer(cron.app, name="cron")
 app.add_typer(db.app, name="db")
 app.add_typer(token.app, name="token")
 app.command()(serve.serve)
+app.add_typer(schedules.app, name="schedules")
+app.add_typer(runs.app, name="runs")
+app.command()(stats.stats)
+app.command()(login.login)
+app.command()(login.logout)
 
 _errors = Console(stderr=True, highlight=False)
 

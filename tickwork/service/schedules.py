@@ -20,6 +20,11 @@ Decisions that are not obvious:
   the schedule is resumed (or edited, or deleted: then they are not recorded at all,
   since the schedule and its ledger go), and never caught up.
 * ``name`` and ``namespace`` are a schedule's identity: an update cannot change them.
+* **Namespaces.** A ``caller`` limited to a namespace sees only its schedules: any other is
+  ``NotFound`` to it (never "forbidden", which would reveal that it exists), lists show
+  nothing else, and creating in another namespace is ``Forbidden``.
+* **Patching** applies a JSON merge patch (RFC 7396) to the stored document, in the
+  transaction that writes the result, and validates the result whole, like an update.
 * **Trigger now** starts a ``manual`` run whatever the schedule's state and overlap
   policy (a person asked for it); the input override replaces the schedule's input. The
   same idempotency key returns the run it started the first time.
@@ -30,18 +35,20 @@ Decisions that are not obvious:
 
 from __future__ import annotations
 
+import math
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from itertools import islice
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pydantic import JsonValue, TypeAdapter, ValidationError
 from sqlalchemy.engine import Connection, Engine
 
 from tickwork.clock import Clock
-from tickwork.errors import Conflict, InvalidDocument, InvalidSpec
+from tickwork.errors import Conflict, Forbidden, InvalidDocument, InvalidSpec, NotFound
 from tickwork.ids import IdGenerator
 from tickwork.schedule.fires import iter_nominal_fires
 from tickwork.schedule.misfire import FireAction, FireDecision, FireReason, MissedRange, expand
@@ -58,7 +65,7 @@ from tickwork.scheduler.record import record_settlements
 from tickwork.service.access import SYSTEM, Caller, require_action_allowed
 from tickwork.spec.documents import AtTriggerDocument, ScheduleDocument
 from tickwork.store.changes import announce_change, announce_queued
-from tickwork.store.executions import SqlExecutionStore
+from tickwork.store.executions import RunTiming, SqlExecutionStore
 from tickwork.store.protocols import (
     ExecutionRecord,
     NewExecution,
@@ -67,18 +74,59 @@ from tickwork.store.protocols import (
 )
 from tickwork.store.schedules import SqlScheduleStore
 
-__all__ = ["MAX_BACKFILL", "MAX_NEXT", "MissedFire", "ScheduleService"]
+__all__ = [
+    "MAX_BACKFILL",
+    "MAX_NEXT",
+    "MAX_PAGE",
+    "Listing",
+    "MissedFire",
+    "ScheduleMetrics",
+    "ScheduleService",
+    "merge_patch",
+]
 
 MAX_NEXT = 1000
 """Most fire instants one ``next_fires`` call lists."""
 MAX_BACKFILL = 1000
 """Most runs one backfill starts: a larger range is more likely a mistake than a wish."""
 MAX_IDEMPOTENCY_KEY = 255
+MAX_PAGE = 500
+"""Most items one page of a list holds."""
+MAX_METRICS_SAMPLE = 10_000
+"""Most runs whose durations and lateness one ``metrics`` call reads (the newest)."""
 DELETED_REASON = "schedule_deleted"
 
 _JUST_BEFORE = timedelta(microseconds=1)
 _JSON_OBJECT: TypeAdapter[dict[str, JsonValue]] = TypeAdapter(dict[str, JsonValue])
 _NAME_TAKEN = "uq_schedules_namespace_name"
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Listing(Generic[T]):
+    """One page of a list; ``more``: there is at least one item after it."""
+
+    items: list[T]
+    more: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduleMetrics:
+    """How a schedule's runs created since ``since`` went. Percentiles are nearest-rank
+    over the newest :data:`MAX_METRICS_SAMPLE` runs; None when there is nothing to rank."""
+
+    since: datetime
+    counts: dict[ExecutionStatus, int]
+    success_rate: float | None
+    """succeeded / (succeeded + failed + dead + timed_out); None when none has ended so."""
+    duration_p50_ms: int | None
+    duration_p95_ms: int | None
+    lateness_p50_ms: int | None
+    """Of fires (trigger ``schedule``): how long after its nominal instant each was queued."""
+    lateness_p95_ms: int | None
+    lateness_max_ms: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,9 +161,9 @@ class ScheduleService:
     # ----------------------------------------------------------------------------------
     # Reading
 
-    def get(self, schedule_id: uuid.UUID) -> ScheduleRecord:
+    def get(self, schedule_id: uuid.UUID, *, caller: Caller = SYSTEM) -> ScheduleRecord:
         with self._engine.connect() as conn:
-            return self._schedules.get(conn, schedule_id)
+            return _visible(self._schedules.get(conn, schedule_id), caller)
 
     def find(self, namespace: str, name: str) -> ScheduleRecord:
         with self._engine.connect() as conn:
@@ -129,27 +177,110 @@ class ScheduleService:
         with self._engine.connect() as conn:
             return self._executions.list_for_schedule(conn, schedule_id, limit=limit)
 
+    def page(
+        self,
+        *,
+        namespace: str | None = None,
+        tag: str | None = None,
+        state: ScheduleState | None = None,
+        name_prefix: str | None = None,
+        after: tuple[str, str] | None = None,
+        limit: int = 50,
+        caller: Caller = SYSTEM,
+    ) -> Listing[ScheduleRecord]:
+        """Schedules matching every filter given, by namespace then name, after the
+        (namespace, name) ``after``. A caller limited to a namespace sees only that one:
+        asking for another finds nothing."""
+        _check_limit(limit)
+        if caller.namespace is not None:
+            if namespace not in (None, caller.namespace):
+                return Listing([], more=False)
+            namespace = caller.namespace
+        with self._engine.connect() as conn:
+            rows = self._schedules.page(
+                conn,
+                namespace=namespace,
+                tag=tag,
+                state=state,
+                name_prefix=name_prefix,
+                after=after,
+                limit=limit + 1,
+            )
+        return Listing(rows[:limit], more=len(rows) > limit)
+
+    def last_runs(self, schedule_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ExecutionRecord]:
+        """Each schedule's newest run, not counting ``skipped`` and ``missed`` records."""
+        with self._engine.connect() as conn:
+            return self._executions.latest_runs(conn, schedule_ids)
+
+    def history(
+        self,
+        schedule_id: uuid.UUID,
+        *,
+        statuses: Sequence[ExecutionStatus] = (),
+        triggers: Sequence[ExecutionTrigger] = (),
+        before: tuple[datetime, uuid.UUID] | None = None,
+        limit: int = 50,
+        caller: Caller = SYSTEM,
+    ) -> Listing[ExecutionRecord]:
+        """The schedule's executions, newest nominal instant first, after the
+        (scheduled_for, id) ``before``; ``NotFound`` when the schedule is not there."""
+        _check_limit(limit)
+        with self._engine.connect() as conn:
+            _visible(self._schedules.get(conn, schedule_id), caller)
+            rows = self._executions.history(
+                conn,
+                schedule_id,
+                statuses=statuses,
+                triggers=triggers,
+                before=before,
+                limit=limit + 1,
+            )
+        return Listing(rows[:limit], more=len(rows) > limit)
+
+    def metrics(
+        self, schedule_id: uuid.UUID, window: timedelta, *, caller: Caller = SYSTEM
+    ) -> ScheduleMetrics:
+        """Counts by status, success rate, durations and lateness of the schedule's runs
+        created in the last ``window``."""
+        since = self._clock.now() - window
+        with self._engine.connect() as conn:
+            _visible(self._schedules.get(conn, schedule_id), caller)
+            counts = self._executions.count_by_status(conn, schedule_id, since=since)
+            timings = self._executions.timings(
+                conn, schedule_id, since=since, limit=MAX_METRICS_SAMPLE
+            )
+        return _metrics(since, counts, timings)
+
     def next_fires(
-        self, schedule_id: uuid.UUID, count: int = 5, *, after: datetime | None = None
+        self,
+        schedule_id: uuid.UUID,
+        count: int = 5,
+        *,
+        after: datetime | None = None,
+        caller: Caller = SYSTEM,
     ) -> list[datetime]:
         """The schedule's next ``count`` nominal instants after ``after`` (default: now)."""
         if not 1 <= count <= MAX_NEXT:
             raise InvalidSpec("count", str(count), f"must be between 1 and {MAX_NEXT}")
-        schedule = self.get(schedule_id)
+        schedule = self.get(schedule_id, caller=caller)
         if schedule.state is ScheduleState.COMPLETED:
             return []
-        start = as_utc(after, "after") if after is not None else self._clock.now()
+        start = _utc(after, "after") if after is not None else self._clock.now()
         rules = _rules(schedule)
         fires = iter_nominal_fires(
             rules.trigger, start, window=rules.window, runs_so_far=schedule.runs_count
         )
-        return list(islice(fires, count))
+        with _in_calendar("after", start):
+            return list(islice(fires, count))
 
-    def missed(self, schedule_id: uuid.UUID, *, limit: int = 10_000) -> list[MissedFire]:
+    def missed(
+        self, schedule_id: uuid.UUID, *, limit: int = 10_000, caller: Caller = SYSTEM
+    ) -> list[MissedFire]:
         """Every instant of the schedule that was recorded ``missed`` or ``skipped``, oldest
         first, ranges listed instant by instant (at most ``limit``)."""
         with self._engine.connect() as conn:
-            schedule = self._schedules.get(conn, schedule_id)
+            schedule = _visible(self._schedules.get(conn, schedule_id), caller)
             rows = self._executions.list_for_schedule(
                 conn,
                 schedule_id,
@@ -194,6 +325,11 @@ class ScheduleService:
         document = ScheduleDocument.from_mapping(data)
         stored = document.model_dump(mode="json")
         require_action_allowed(caller, stored)
+        if not caller.sees(document.namespace):
+            raise Forbidden(
+                f"a token of namespace {caller.namespace!r} cannot create schedules in "
+                f"namespace {document.namespace!r}; set namespace: {caller.namespace}"
+            )
         now = self._clock.now()
         schedule_id = self._ids.new()
         rules = rules_from_stored(stored, schedule_id=schedule_id, created_at=now)
@@ -236,46 +372,65 @@ class ScheduleService:
         document = ScheduleDocument.from_mapping(data)
         require_action_allowed(caller, document.model_dump(mode="json"))
         with self._engine.begin() as conn:
-            old = self._locked(conn, schedule_id, expected_revision)
-            problems = [
-                (key, f"cannot change (it is {getattr(old, key)!r}); create a new schedule")
-                for key in ("namespace", "name")
-                if getattr(document, key) != getattr(old, key)
-            ]
-            if problems:
-                raise InvalidDocument(problems)
-            stored = document.model_dump(mode="json")
-            record = self._write(conn, old, stored, paused=document.paused)
+            old = self._locked(conn, schedule_id, expected_revision, caller)
+            record = self._replace(conn, old, document)
         self._on_change()
         return record
 
-    def pause(self, schedule_id: uuid.UUID, note: str | None = None) -> ScheduleRecord:
+    def patch(
+        self,
+        schedule_id: uuid.UUID,
+        changes: Mapping[str, Any],
+        *,
+        expected_revision: int | None = None,
+        caller: Caller = SYSTEM,
+    ) -> ScheduleRecord:
+        """Apply the JSON merge patch ``changes`` (RFC 7396: a null removes a field, a
+        mapping merges, anything else replaces) to the stored document, then store the
+        result as :meth:`update` would."""
+        with self._engine.begin() as conn:
+            old = self._locked(conn, schedule_id, expected_revision, caller)
+            document = ScheduleDocument.from_mapping(merge_patch(old.document, changes))
+            require_action_allowed(caller, document.model_dump(mode="json"))
+            record = self._replace(conn, old, document)
+        self._on_change()
+        return record
+
+    def pause(
+        self, schedule_id: uuid.UUID, note: str | None = None, *, caller: Caller = SYSTEM
+    ) -> ScheduleRecord:
         """Stop firing; instants that pass until :meth:`resume` are recorded ``skipped``."""
         if note is not None and len(note) > 1000:
             raise InvalidSpec("note", "", "is longer than 1000 characters")
         with self._engine.begin() as conn:
-            old = self._locked(conn, schedule_id)
+            old = self._locked(conn, schedule_id, caller=caller)
             _refuse_completed(old, "paused")
             stored = {**old.document, "paused": True, "pause_note": note}
             record = self._write(conn, old, stored, paused=True)
         self._on_change()
         return record
 
-    def resume(self, schedule_id: uuid.UUID) -> ScheduleRecord:
+    def resume(self, schedule_id: uuid.UUID, *, caller: Caller = SYSTEM) -> ScheduleRecord:
         """Fire again from now on; what passed while paused is recorded ``skipped``."""
         with self._engine.begin() as conn:
-            old = self._locked(conn, schedule_id)
+            old = self._locked(conn, schedule_id, caller=caller)
             _refuse_completed(old, "resumed")
             stored = {**old.document, "paused": False, "pause_note": None}
             record = self._write(conn, old, stored, paused=False)
         self._on_change()
         return record
 
-    def delete(self, schedule_id: uuid.UUID) -> int:
+    def delete(
+        self,
+        schedule_id: uuid.UUID,
+        *,
+        expected_revision: int | None = None,
+        caller: Caller = SYSTEM,
+    ) -> int:
         """Delete the schedule; its unfinished runs are cancelled (returns how many), its
         finished ones stay in the history."""
         with self._engine.begin() as conn:
-            self._locked(conn, schedule_id)
+            self._locked(conn, schedule_id, expected_revision, caller)
             cancelled = self._executions.cancel_active(
                 conn, schedule_id, now=self._clock.now(), reason=DELETED_REASON
             )
@@ -293,6 +448,7 @@ class ScheduleService:
         *,
         input: Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
+        caller: Caller = SYSTEM,
     ) -> tuple[ExecutionRecord, bool]:
         """Start a ``manual`` run now; returns it and whether it is new (False: the
         idempotency key had already started it)."""
@@ -302,7 +458,7 @@ class ScheduleService:
                 "idempotency_key", "", f"must be 1 to {MAX_IDEMPOTENCY_KEY} characters"
             )
         with self._engine.begin() as conn:
-            schedule = self._schedules.get(conn, schedule_id, for_update=True)
+            schedule = _visible(self._schedules.get(conn, schedule_id, for_update=True), caller)
             if idempotency_key is not None:
                 earlier = self._executions.find_by_idempotency_key(
                     conn, schedule_id, idempotency_key
@@ -334,9 +490,10 @@ class ScheduleService:
         end: datetime,
         *,
         input: Mapping[str, Any] | None = None,
+        caller: Caller = SYSTEM,
     ) -> list[ExecutionRecord]:
         """One ``backfill`` run per trigger instant in [start, end] (a past range)."""
-        start, end = as_utc(start, "start"), as_utc(end, "end")
+        start, end = _utc(start, "start"), _utc(end, "end")
         input = _run_input(input)
         now = self._clock.now()
         if end > now:
@@ -344,14 +501,15 @@ class ScheduleService:
         if start > end:
             raise InvalidSpec("start", start.isoformat(), "is after end")
         with self._engine.begin() as conn:
-            schedule = self._schedules.get(conn, schedule_id, for_update=True)
+            schedule = _visible(self._schedules.get(conn, schedule_id, for_update=True), caller)
             rules = _rules(schedule)
-            instants = list(
-                islice(
-                    iter_nominal_fires(rules.trigger, start - _JUST_BEFORE, end),
-                    MAX_BACKFILL + 1,
+            with _in_calendar("start", start):
+                instants = list(
+                    islice(
+                        iter_nominal_fires(rules.trigger, start - _JUST_BEFORE, end),
+                        MAX_BACKFILL + 1,
+                    )
                 )
-            )
             if not instants:
                 raise InvalidSpec("start", start.isoformat(), "to end holds no fire instant")
             if len(instants) > MAX_BACKFILL:
@@ -385,9 +543,13 @@ class ScheduleService:
     # ----------------------------------------------------------------------------------
 
     def _locked(
-        self, conn: Connection, schedule_id: uuid.UUID, expected_revision: int | None = None
+        self,
+        conn: Connection,
+        schedule_id: uuid.UUID,
+        expected_revision: int | None = None,
+        caller: Caller = SYSTEM,
     ) -> ScheduleRecord:
-        schedule = self._schedules.get(conn, schedule_id, for_update=True)
+        schedule = _visible(self._schedules.get(conn, schedule_id, for_update=True), caller)
         if expected_revision is not None and schedule.revision != expected_revision:
             raise Conflict(
                 f"schedule {schedule.namespace}/{schedule.name} is at revision "
@@ -395,6 +557,20 @@ class ScheduleService:
                 constraint="revision",
             )
         return schedule
+
+    def _replace(
+        self, conn: Connection, old: ScheduleRecord, document: ScheduleDocument
+    ) -> ScheduleRecord:
+        """Store ``document`` as ``old``'s new definition; its identity cannot change."""
+        problems = [
+            (key, f"cannot change (it is {getattr(old, key)!r}); create a new schedule")
+            for key in ("namespace", "name")
+            if getattr(document, key) != getattr(old, key)
+        ]
+        if problems:
+            raise InvalidDocument(problems)
+        stored = document.model_dump(mode="json")
+        return self._write(conn, old, stored, paused=document.paused)
 
     def _write(
         self, conn: Connection, old: ScheduleRecord, stored: Mapping[str, Any], *, paused: bool
@@ -435,6 +611,89 @@ class ScheduleService:
         record = self._schedules.update(conn, changed, now)
         announce_change(conn)
         return record
+
+
+def _visible(schedule: ScheduleRecord, caller: Caller) -> ScheduleRecord:
+    """The schedule, if ``caller`` may see it; else ``NotFound``, as if it were not there."""
+    if not caller.sees(schedule.namespace):
+        raise NotFound("schedule", str(schedule.id))
+    return schedule
+
+
+def _utc(value: datetime, field: str) -> datetime:
+    with _in_calendar(field, value):
+        return as_utc(value, field)
+
+
+@contextmanager
+def _in_calendar(field: str, value: datetime) -> Iterator[None]:
+    """An instant from the caller so near year 1 or 9999 that the fires around it fall off
+    the calendar is their mistake (422), not ours."""
+    try:
+        yield
+    except OverflowError:
+        raise InvalidSpec(
+            field, value.isoformat(), "is too close to the ends of the calendar"
+        ) from None
+
+
+def _check_limit(limit: int) -> None:
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidSpec("limit", str(limit), f"must be between 1 and {MAX_PAGE}")
+
+
+def merge_patch(target: object, patch: object) -> Any:
+    """``patch`` applied to ``target`` as RFC 7396 says (neither is changed)."""
+    if not isinstance(patch, Mapping):
+        return patch
+    merged = dict(target) if isinstance(target, Mapping) else {}
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = merge_patch(merged.get(key), value)
+    return merged
+
+
+_ENDED = (
+    ExecutionStatus.SUCCEEDED,
+    ExecutionStatus.FAILED,
+    ExecutionStatus.DEAD,
+    ExecutionStatus.TIMED_OUT,
+)
+
+
+def _metrics(
+    since: datetime, counts: dict[ExecutionStatus, int], timings: Sequence[RunTiming]
+) -> ScheduleMetrics:
+    ended = sum(counts.get(status, 0) for status in _ENDED)
+    durations = sorted(
+        (t.finished_at - t.started_at) // timedelta(milliseconds=1)
+        for t in timings
+        if t.started_at is not None and t.finished_at is not None
+    )
+    lateness = sorted(
+        t.lateness_ms
+        for t in timings
+        if t.lateness_ms is not None and t.trigger is ExecutionTrigger.SCHEDULE
+    )
+    return ScheduleMetrics(
+        since=since,
+        counts=counts,
+        success_rate=counts.get(ExecutionStatus.SUCCEEDED, 0) / ended if ended else None,
+        duration_p50_ms=_percentile(durations, 50),
+        duration_p95_ms=_percentile(durations, 95),
+        lateness_p50_ms=_percentile(lateness, 50),
+        lateness_p95_ms=_percentile(lateness, 95),
+        lateness_max_ms=lateness[-1] if lateness else None,
+    )
+
+
+def _percentile(ordered: Sequence[int], percent: int) -> int | None:
+    """Nearest rank: the smallest value that at least ``percent`` % of values do not exceed."""
+    if not ordered:
+        return None
+    return ordered[max(0, math.ceil(percent / 100 * len(ordered)) - 1)]
 
 
 def _rules(schedule: ScheduleRecord) -> ScheduleRules:

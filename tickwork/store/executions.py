@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -37,9 +38,11 @@ from tickwork.store.protocols import (
 )
 from tickwork.store.tables import executions, missed_ranges, schedules
 
-__all__ = ["SqlExecutionStore", "execution_from_row"]
+__all__ = ["ExecutionFilter", "SqlExecutionStore", "execution_from_row"]
 
 _c = executions.c
+_RUNS = executions.alias("runs")
+"""The executions table again, for correlated subqueries (built once: aliasing is slow)."""
 
 # Column types for the PostgreSQL bulk path (store.bulk); the order is the INSERT's.
 _EXECUTION_COLUMNS = (
@@ -79,6 +82,32 @@ _CANCELLABLE = (
     ExecutionStatus.WAITING.value,
     ExecutionStatus.RETRYING.value,
 )
+_NEVER_RAN = (ExecutionStatus.SKIPPED.value, ExecutionStatus.MISSED.value)
+
+
+@dataclass(frozen=True, slots=True)
+class RunTiming:
+    """When a run started and ended and how late it was: what a schedule's metrics need."""
+
+    status: ExecutionStatus
+    trigger: ExecutionTrigger
+    started_at: datetime | None
+    finished_at: datetime | None
+    lateness_ms: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExecutionFilter:
+    """Which runs a list holds; every field left None matches every run."""
+
+    schedule_id: uuid.UUID | None = None
+    namespace: str | None = None
+    statuses: Sequence[ExecutionStatus] | None = None
+    trigger: ExecutionTrigger | None = None
+    since: datetime | None = None
+    """``scheduled_for`` at or after this instant."""
+    until: datetime | None = None
+    """``scheduled_for`` before this instant."""
 
 
 def execution_from_row(row: RowMapping) -> ExecutionRecord:
@@ -266,6 +295,130 @@ class SqlExecutionStore:
         with translated_errors():
             rows = conn.execute(query).mappings().all()
         return [execution_from_row(row) for row in rows]
+
+    def list_page(
+        self,
+        conn: Connection,
+        where: ExecutionFilter,
+        *,
+        before: uuid.UUID | None = None,
+        limit: int = 50,
+    ) -> list[ExecutionRecord]:
+        """Up to ``limit`` runs matching ``where``, newest first (by id: ids are UUIDv7, so
+        creation order), those with an id below ``before`` only (keyset paging)."""
+        query = sa.select(executions).order_by(_c.id.desc()).limit(limit)
+        conditions: list[sa.ColumnElement[bool]] = []
+        if before is not None:
+            conditions.append(_c.id < before)
+        if where.schedule_id is not None:
+            conditions.append(_c.schedule_id == where.schedule_id)
+        if where.namespace is not None:
+            conditions.append(_c.namespace == where.namespace)
+        if where.statuses:
+            conditions.append(_c.status.in_([ExecutionStatus(s).value for s in where.statuses]))
+        if where.trigger is not None:
+            conditions.append(_c.trigger == ExecutionTrigger(where.trigger).value)
+        if where.since is not None:
+            conditions.append(_c.scheduled_for >= where.since)
+        if where.until is not None:
+            conditions.append(_c.scheduled_for < where.until)
+        if conditions:
+            query = query.where(*conditions)
+        with translated_errors():
+            rows = conn.execute(query).mappings().all()
+        return [execution_from_row(row) for row in rows]
+
+    def history(
+        self,
+        conn: Connection,
+        schedule_id: uuid.UUID,
+        *,
+        statuses: Sequence[ExecutionStatus] = (),
+        triggers: Sequence[ExecutionTrigger] = (),
+        before: tuple[datetime, uuid.UUID] | None = None,
+        limit: int = 50,
+    ) -> list[ExecutionRecord]:
+        """At most ``limit`` executions of the schedule, newest ``scheduled_for`` first (ties:
+        newest id first), only those in ``statuses`` and ``triggers`` when given, starting
+        after the (scheduled_for, id) ``before`` (keyset pagination)."""
+        query = (
+            sa.select(executions)
+            .where(_c.schedule_id == schedule_id)
+            .order_by(_c.scheduled_for.desc(), _c.id.desc())
+            .limit(limit)
+        )
+        if statuses:
+            query = query.where(_c.status.in_([ExecutionStatus(s).value for s in statuses]))
+        if triggers:
+            query = query.where(_c.trigger.in_([ExecutionTrigger(t).value for t in triggers]))
+        if before is not None:
+            instant, last_id = before
+            query = query.where(
+                sa.or_(
+                    _c.scheduled_for < instant,
+                    sa.and_(_c.scheduled_for == instant, _c.id < last_id),
+                )
+            )
+        with translated_errors():
+            rows = conn.execute(query).mappings().all()
+        return [execution_from_row(row) for row in rows]
+
+    def latest_runs(
+        self, conn: Connection, schedule_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, ExecutionRecord]:
+        """Each schedule's newest run (by ``scheduled_for``, then id) that is not a
+        ``skipped`` or ``missed`` record, in one query; schedules without one are absent."""
+        if not schedule_ids:
+            return {}
+        runs = _RUNS
+        newest = (
+            sa.select(runs.c.id)
+            .where(runs.c.schedule_id == schedules.c.id, runs.c.status.not_in(_NEVER_RAN))
+            .order_by(runs.c.scheduled_for.desc(), runs.c.id.desc())
+            .limit(1)
+            .correlate(schedules)
+            .scalar_subquery()
+        )
+        wanted = sa.select(newest).where(schedules.c.id.in_(schedule_ids))
+        query = sa.select(executions).where(_c.id.in_(wanted))
+        with translated_errors():
+            rows = conn.execute(query).mappings().all()
+        found = [execution_from_row(row) for row in rows]
+        return {run.schedule_id: run for run in found if run.schedule_id is not None}
+
+    def count_by_status(
+        self, conn: Connection, schedule_id: uuid.UUID, *, since: datetime
+    ) -> dict[ExecutionStatus, int]:
+        """The schedule's executions created at or after ``since``, by status."""
+        query = (
+            sa.select(_c.status, sa.func.count())
+            .where(_c.schedule_id == schedule_id, _c.created_at >= since)
+            .group_by(_c.status)
+        )
+        with translated_errors():
+            return {ExecutionStatus(status): int(n) for status, n in conn.execute(query)}
+
+    def timings(
+        self, conn: Connection, schedule_id: uuid.UUID, *, since: datetime, limit: int
+    ) -> list[RunTiming]:
+        """Start, end and lateness of at most ``limit`` of the schedule's newest executions
+        created at or after ``since`` that started or know their lateness."""
+        query = (
+            sa.select(_c.status, _c.trigger, _c.started_at, _c.finished_at, _c.lateness_ms)
+            .where(
+                _c.schedule_id == schedule_id,
+                _c.created_at >= since,
+                sa.or_(_c.started_at.is_not(None), _c.lateness_ms.is_not(None)),
+            )
+            .order_by(_c.created_at.desc())
+            .limit(limit)
+        )
+        with translated_errors():
+            rows = conn.execute(query).all()
+        return [
+            RunTiming(ExecutionStatus(status), ExecutionTrigger(trigger), started, finished, late)
+            for status, trigger, started, finished, late in rows
+        ]
 
     def count_active(self, conn: Connection, schedule_id: uuid.UUID) -> ActiveCounts:
         return self.count_active_many(conn, [schedule_id])[schedule_id]

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, RowMapping
 
 from tickwork.errors import Conflict, NotFound
@@ -121,6 +122,42 @@ class SqlScheduleStore:
             rows = conn.execute(query).mappings().all()
         return [schedule_from_row(row) for row in rows]
 
+    def page(
+        self,
+        conn: Connection,
+        *,
+        namespace: str | None = None,
+        tag: str | None = None,
+        state: ScheduleState | None = None,
+        name_prefix: str | None = None,
+        after: tuple[str, str] | None = None,
+        limit: int = 50,
+    ) -> list[ScheduleRecord]:
+        """At most ``limit`` schedules matching every filter given, ordered by namespace then
+        name, starting after the (namespace, name) ``after`` (keyset pagination: a page does
+        not shift when schedules before it are added or deleted)."""
+        query = sa.select(schedules).order_by(_c.namespace, _c.name).limit(limit)
+        if namespace is not None:
+            query = query.where(_c.namespace == namespace)
+        if state is not None:
+            query = query.where(_c.state == ScheduleState(state).value)
+        if name_prefix:
+            # substr, not LIKE: exact and case-sensitive on both dialects, no escaping.
+            query = query.where(sa.func.substr(_c.name, 1, len(name_prefix)) == name_prefix)
+        if tag is not None:
+            query = query.where(_has_tag(conn, tag))
+        if after is not None:
+            last_namespace, last_name = after
+            query = query.where(
+                sa.or_(
+                    _c.namespace > last_namespace,
+                    sa.and_(_c.namespace == last_namespace, _c.name > last_name),
+                )
+            )
+        with translated_errors():
+            rows = conn.execute(query).mappings().all()
+        return [schedule_from_row(row) for row in rows]
+
     def due(self, conn: Connection, now: datetime, limit: int) -> list[ScheduleRecord]:
         query = (
             sa.select(schedules)
@@ -165,3 +202,12 @@ class SqlScheduleStore:
         if row is None:
             raise NotFound("schedule", key)
         return schedule_from_row(row)
+
+
+def _has_tag(conn: Connection, tag: str) -> sa.ColumnElement[bool]:
+    """The document's ``tags`` list holds ``tag``: JSONB containment on PostgreSQL,
+    ``json_each`` on SQLite."""
+    if is_postgres(conn):
+        return sa.type_coerce(_c.document, postgresql.JSONB).contains({"tags": [tag]})
+    tags = sa.func.json_each(_c.document, "$.tags").table_valued("value")
+    return sa.exists().select_from(tags).where(tags.c.value == tag)

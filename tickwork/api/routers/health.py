@@ -53,7 +53,11 @@ def metrics(node: NodeDep) -> Response:
     return Response(node.metrics.render(), media_type=CONTENT_TYPE)
 
 
-@router.api_route("/api/v1/echo", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+@router.api_route(
+    "/api/v1/echo",
+    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+    include_in_schema=False,  # a test target, not part of the API (one route, many methods)
+)
 async def echo(request: Request) -> dict[str, Any]:
     """Answers with what it received: a webhook target for examples and smoke tests."""
     raw = await request.body()

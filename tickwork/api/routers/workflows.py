@@ -1,7 +1,242 @@
-"""The workflows resource of the REST API."""
+"""Workflows over HTTP: the workflow document, flattened, with its id and version.
+
+Bodies are validated by :meth:`WorkflowDocument.from_mapping` (not by FastAPI), so every
+problem names its field the way the document is written (``steps[2].needs``); the
+OpenAPI schema still describes the document. Read-only fields in a body (``id``,
+``version``…) are ignored, so what a GET returned can be edited and sent back with PUT.
+The ETag is ``"v<version>"``; ``If-Match`` with an older one is refused with 412.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Annotated, Any
 
-router = APIRouter(tags=["workflows"])
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+
+from tickwork.api.deps import NodeDep, Reader, Writer
+from tickwork.api.problems import PROBLEM_JSON, PreconditionFailed
+from tickwork.api.representations import Page, decode_cursor, encode_cursor
+from tickwork.errors import Conflict, InvalidSpec
+from tickwork.service.workflows import MAX_PAGE, WorkflowService
+from tickwork.spec.types import NAME_PATTERN
+from tickwork.spec.workflows import WorkflowDocument
+from tickwork.store.workflows import WorkflowRecord
+
+_PROBLEM = {
+    PROBLEM_JSON: {
+        "schema": {
+            "type": "object",
+            "required": ["type", "title", "status", "detail"],
+            "properties": {
+                "type": {"type": "string"},
+                "title": {"type": "string"},
+                "status": {"type": "integer"},
+                "detail": {"type": "string"},
+                "errors": {"type": "array", "items": {"type": "object"}},
+            },
+        }
+    }
+}
+
+
+def _problems(descriptions: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problem+json answers a route may give."""
+    return {code: {"description": text, "content": _PROBLEM} for code, text in descriptions.items()}
+
+
+router = APIRouter(
+    prefix="/workflows",
+    tags=["workflows"],
+    responses=_problems(
+        {
+            401: "No token, or an unknown or revoked one.",
+            403: "The token lacks the scope, or the namespace is not its own; shell and "
+            "python steps need the admin scope.",
+            422: "Invalid input: `errors` names every field that is wrong.",
+            429: "Too many requests: retry after `Retry-After` seconds.",
+        }
+    ),
+)
+_HIDDEN = _problems({404: "No such workflow, or not in the token's namespace."})
+_UNREADABLE = _problems({400: "The body could not be read as JSON text (not UTF-8, for one)."})
+
+READ_ONLY = ("id", "version", "created_at", "updated_at", "managed_by", "managed_file")
+
+
+class Workflow(WorkflowDocument):
+    """A stored workflow: its document and what Tickwork keeps about it."""
+
+    id: uuid.UUID
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    managed_by: str | None
+    managed_file: str | None
+
+
+def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """A JSON schema with its ``$defs`` written in place (none of ours is recursive), so
+    it stands alone inside the OpenAPI document. Discriminator mappings, which point into
+    ``$defs``, go too: each ``oneOf`` branch already fixes its ``kind`` with ``const``."""
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return inline(defs[ref.removeprefix("#/$defs/")])
+            return {
+                key: inline(value)
+                for key, value in node.items()
+                if not (key == "discriminator" and isinstance(value, dict) and "mapping" in value)
+            }
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        return node
+
+    inlined: dict[str, Any] = inline(schema)
+    return inlined
+
+
+_DOCUMENT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": _inlined(WorkflowDocument.model_json_schema())}},
+    }
+}
+DocumentBody = Annotated[Any, Body()]
+
+
+def _service(node: NodeDep) -> WorkflowService:
+    return WorkflowService(node.engine, node.clock)
+
+
+Workflows = Annotated[WorkflowService, Depends(_service)]
+
+
+@router.post(
+    "",
+    status_code=201,
+    openapi_extra=_DOCUMENT_BODY,
+    responses={
+        **_UNREADABLE,
+        **_problems({409: "A workflow of that name is in the namespace already."}),
+    },
+)
+def create_workflow(
+    body: DocumentBody, service: Workflows, caller: Writer, request: Request, response: Response
+) -> Workflow:
+    """Create a workflow (version 1)."""
+    record = service.create(_document(body), caller=caller)
+    response.headers["Location"] = str(request.url_for("get_workflow", workflow_id=record.id))
+    return _render(record, response)
+
+
+@router.get("")
+def list_workflows(
+    service: Workflows,
+    caller: Reader,
+    namespace: Annotated[str | None, Query(pattern=NAME_PATTERN)] = None,
+    name_prefix: Annotated[str | None, Query(max_length=128)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the page before.")] = None,
+) -> Page[Workflow]:
+    """Workflows by namespace, then name."""
+    after = None
+    if cursor is not None:
+        last_namespace, last_name = decode_cursor(cursor, 2)
+        if not isinstance(last_namespace, str) or not isinstance(last_name, str):
+            raise InvalidSpec("cursor", "", "is not a cursor this list returned")
+        after = (last_namespace, last_name)
+    page = service.list_page(
+        caller=caller, namespace=namespace, name_prefix=name_prefix, after=after, limit=limit
+    )
+    last = page.items[-1] if page.more else None
+    return Page(
+        items=[_representation(record) for record in page.items],
+        next_cursor=None if last is None else encode_cursor(last.namespace, last.name),
+    )
+
+
+@router.get("/{workflow_id}", responses=_HIDDEN)
+def get_workflow(
+    workflow_id: uuid.UUID, service: Workflows, caller: Reader, response: Response
+) -> Workflow:
+    return _render(service.get(workflow_id, caller=caller), response)
+
+
+@router.put(
+    "/{workflow_id}",
+    openapi_extra=_DOCUMENT_BODY,
+    responses={
+        **_UNREADABLE,
+        **_HIDDEN,
+        **_problems({412: "`If-Match` names an older version."}),
+    },
+)
+def update_workflow(
+    workflow_id: uuid.UUID,
+    body: DocumentBody,
+    service: Workflows,
+    caller: Writer,
+    response: Response,
+    if_match: Annotated[str | None, Header(description='`"v<version>"` from the ETag.')] = None,
+) -> Workflow:
+    """Replace the document; the version goes up by one."""
+    expected = _expected_version(if_match)
+    try:
+        record = service.update(
+            workflow_id, _document(body), caller=caller, expected_version=expected
+        )
+    except Conflict as exc:
+        if exc.constraint == "version":
+            raise PreconditionFailed(str(exc)) from None
+        raise
+    return _render(record, response)
+
+
+@router.delete(
+    "/{workflow_id}",
+    status_code=204,
+    responses={**_HIDDEN, **_problems({409: "A schedule still starts this workflow."})},
+)
+def delete_workflow(workflow_id: uuid.UUID, service: Workflows, caller: Writer) -> None:
+    service.delete(workflow_id, caller=caller)
+
+
+def _document(body: object) -> object:
+    """The body without the read-only fields a representation carries."""
+    if isinstance(body, Mapping):
+        return {key: value for key, value in body.items() if key not in READ_ONLY}
+    return body  # from_mapping names what is wrong with it
+
+
+def _representation(record: WorkflowRecord) -> Workflow:
+    return Workflow.model_validate(
+        {
+            **record.document,
+            "id": record.id,
+            "version": record.version,
+            "created_at": record.created_at,
+            "updated_at": record.updated_at,
+            "managed_by": record.managed_by,
+            "managed_file": record.managed_file,
+        }
+    )
+
+
+def _render(record: WorkflowRecord, response: Response) -> Workflow:
+    response.headers["ETag"] = f'"v{record.version}"'
+    return _representation(record)
+
+
+def _expected_version(if_match: str | None) -> int | None:
+    if if_match is None or if_match.strip() == "*":
+        return None
+    text = if_match.strip().removeprefix("W/").strip('"')
+    if not text.startswith("v") or not text[1:].isdigit():
+        raise InvalidSpec("If-Match", repr(if_match), 'must be an ETag this API sent, like "v3"')
+    return int(text[1:])
