@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tickwork.errors import (
@@ -28,17 +29,60 @@ from tickwork.errors import (
 )
 
 __all__ = [
+    "COMMON_PROBLEMS",
     "PROBLEM_JSON",
     "PreconditionFailed",
+    "ProblemBody",
     "RateLimited",
     "Unauthorized",
     "install_problem_handlers",
     "problem",
+    "problem_responses",
 ]
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+
+
+class ProblemBody(BaseModel):
+    """An RFC 9457 problem (``application/problem+json``), as every error is answered."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, str]] | None = None
+
+
+_PROBLEM_SCHEMA = ProblemBody.model_json_schema()
+_DESCRIPTIONS = {
+    400: "The body could not be read as JSON text (not UTF-8, for one).",
+    401: "No token, or an unknown or revoked one.",
+    403: "The token lacks the scope, or the namespace is not its own.",
+    404: "Not found (or not in the token's namespace).",
+    409: "Conflicts with what is stored (see `detail`).",
+    412: "If-Match names a revision that is no longer current.",
+    413: "The request body is too large.",
+    422: "Invalid input: `errors` names every field that is wrong.",
+    429: "Too many requests: retry after `Retry-After` seconds.",
+    503: "The store cannot be reached: retry after `Retry-After` seconds.",
+}
+
+
+def problem_responses(*codes: int, **described: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problems a route may answer with: standard descriptions
+    for ``codes``, or a route's own as ``_404="No such run."``."""
+    wanted = {code: _DESCRIPTIONS[code] for code in codes}
+    wanted.update({int(key.lstrip("_")): text for key, text in described.items()})
+    return {
+        code: {"description": text, "content": {PROBLEM_JSON: {"schema": _PROBLEM_SCHEMA}}}
+        for code, text in wanted.items()
+    }
+
+
+COMMON_PROBLEMS = problem_responses(400, 401, 403, 413, 422, 429, 503)
+"""What any API route may answer besides its own (declared once, for every router)."""
 
 
 class Unauthorized(TickworkError):

@@ -26,7 +26,6 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic.config import JsonDict
 from pydantic_core import core_schema
 
-from tickwork.api.problems import PROBLEM_JSON
 from tickwork.api.representations import Execution, decode_cursor
 from tickwork.cron import CronExpr, CronSyntaxError
 from tickwork.cron.explain import describe
@@ -60,7 +59,6 @@ __all__ = [
     "execution_cursor",
     "instant_of",
     "parse_body",
-    "problem_responses",
     "render",
     "revision_of",
     "schedule_cursor",
@@ -189,40 +187,6 @@ class Metrics(BaseModel):
     )
     duration_ms: Durations
     lateness_ms: Lateness = Field(description="How late fires were queued after their instant.")
-
-
-class Problem(BaseModel):
-    """An RFC 9457 problem (``application/problem+json``)."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    errors: list[dict[str, str]] | None = None
-
-
-_PROBLEM_SCHEMA = Problem.model_json_schema()
-_PROBLEM_TITLES = {
-    400: "The body could not be read as JSON text (not UTF-8, for one).",
-    401: "No token, or an unknown or revoked one.",
-    403: "The token lacks the scope, or the namespace is not its own.",
-    404: "No such schedule (or not in the token's namespace).",
-    409: "Conflicts with what is stored (a taken name, a completed schedule).",
-    412: "If-Match names a revision that is no longer current.",
-    422: "Invalid input: `errors` names every field that is wrong.",
-    429: "Too many requests: retry after `Retry-After` seconds.",
-}
-
-
-def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the problems a route may answer with."""
-    return {
-        code: {
-            "description": _PROBLEM_TITLES[code],
-            "content": {PROBLEM_JSON: {"schema": _PROBLEM_SCHEMA}},
-        }
-        for code in codes
-    }
 
 
 # --------------------------------------------------------------------------------------

@@ -13,9 +13,12 @@ from tickwork.cron.macros import MACROS
 def describe(expr: CronExpr) -> str:
     """E.g. "At 02:30, Monday through Friday" for ``30 2 * * 1-5`` (cached: cron-descriptor
     takes a good half millisecond, and lists describe the same expressions again and again)."""
-    if not _uses_hash(expr.text):  # the hash key changes nothing: share one description
-        return _describe_text(expr.text)
-    return _describe(expr)
+    try:
+        if not _uses_hash(expr.text):  # the hash key changes nothing: share one description
+            return _describe_text(expr.text)
+        return _describe(expr)
+    except Exception:
+        return expr.text
 
 
 @lru_cache(maxsize=4096)

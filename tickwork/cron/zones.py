@@ -11,11 +11,18 @@ from tickwork.errors import UnknownTimeZone
 TimeZoneLike = str | tzinfo
 
 
+_MAX_NAME = 64
+"""The longest IANA zone name is 32 characters; longer input is not a zone (and a very long
+one would reach the file system as a path that is too long)."""
+
+
 @lru_cache(maxsize=1024)
 def _lookup(name: str) -> ZoneInfo:
+    if len(name) > _MAX_NAME or "\x00" in name:
+        raise UnknownTimeZone(name[:_MAX_NAME] + ("…" if len(name) > _MAX_NAME else ""))
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, IsADirectoryError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: not a zone file
         raise UnknownTimeZone(name) from exc
 
 

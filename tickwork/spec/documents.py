@@ -44,6 +44,7 @@ from tickwork.spec.types import (
     Duration,
     FieldProblem,
     Instant,
+    IntervalDuration,
     Name,
     PositiveDuration,
 )
@@ -80,7 +81,7 @@ class CronTriggerDocument(DocumentModel):
 class IntervalTriggerDocument(DocumentModel):
     """Fire every ``interval`` of elapsed time, on a grid through ``anchor``."""
 
-    interval: PositiveDuration
+    interval: IntervalDuration
     anchor: Instant | None = None
 
 
@@ -162,7 +163,7 @@ def _check_zone(name: str) -> str:
     return name
 
 
-Count = Annotated[StrictInt, Field(ge=1)]
+Count = Annotated[StrictInt, Field(ge=1, le=1_000_000_000)]
 TagText = Annotated[str, Field(pattern=r"^\S{1,64}$")]
 
 

@@ -9,7 +9,7 @@ string on ``model_dump(mode="json")``, and describes itself in the JSON Schema.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from pydantic import (
@@ -32,6 +32,7 @@ __all__ = [
     "Duration",
     "FieldProblem",
     "Instant",
+    "IntervalDuration",
     "Name",
     "PositiveDuration",
     "format_instant",
@@ -84,6 +85,12 @@ def _require_positive(value: timedelta) -> timedelta:
     return value
 
 
+def _require_a_second(value: timedelta) -> timedelta:
+    if value < timedelta(seconds=1):
+        raise InvalidSpec("", repr(format_duration(value)), "must be at least 1s")
+    return value
+
+
 _DURATION_SCHEMA = {
     "type": "string",
     "description": (
@@ -102,7 +109,10 @@ Duration = Annotated[
 """A non-negative duration: a string in documents, a ``timedelta`` inside."""
 
 PositiveDuration = Annotated[Duration, AfterValidator(_require_positive)]
-"""A duration longer than zero (an interval)."""
+"""A duration longer than zero (a timeout)."""
+
+IntervalDuration = Annotated[Duration, AfterValidator(_require_a_second)]
+"""An interval between fires: one second at least (the finest a cron expression goes)."""
 
 _RFC3339 = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})?"
@@ -127,7 +137,15 @@ def _to_instant(value: object, info: _Info) -> object:
             repr(value.isoformat()),
             "has no UTC offset; add Z or an offset like +01:00",
         )
+    if not _EARLIEST <= value <= _LATEST:
+        raise InvalidSpec(field, repr(value.isoformat()), "is outside the years 1970 to 9998")
     return value
+
+
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9998, 12, 31, tzinfo=UTC)
+"""Instants a schedule may name: the stores count from 1970 (SQLite keeps microseconds
+since then), and a little room below year 9999 keeps every time zone's conversion valid."""
 
 
 def format_instant(value: datetime) -> str:

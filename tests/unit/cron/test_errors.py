@@ -221,3 +221,14 @@ def test_iterators_check_the_zone() -> None:
     expr = CronExpr.parse("* * * * *")
     with pytest.raises(UnknownTimeZone):
         next(expr.iter_before(datetime(2026, 1, 1, tzinfo=UTC), "Mars/Base"))
+
+
+@pytest.mark.parametrize(
+    "name", ["Europe/" + "x" * 300, "Ṱ̺̺̕o͞ ̷i̲̬͇̪͙n̝̗͕v̟̜̘̦͟o̶̙̰̠kè͚̮̺̪̹̱̤" * 20, "Europe\x00Berlin", "../../etc/passwd"]
+)
+def test_names_that_cannot_be_zones_are_unknown_zones_not_os_errors(name: str) -> None:
+    from tickwork.cron import resolve_zone
+    from tickwork.errors import UnknownTimeZone
+
+    with pytest.raises(UnknownTimeZone, match="is not a known IANA time zone"):
+        resolve_zone(name)

@@ -206,7 +206,7 @@ def test_cron_with_h_validates_without_a_schedule_id() -> None:
             {"cron": "* * * * *", "anchor": "2026-01-01T00:00:00Z"},
             ("trigger.anchor", "applies only to an interval trigger"),
         ),
-        ({"interval": "0s"}, ("trigger.interval", "'0s' must be longer than 0s")),
+        ({"interval": "0s"}, ("trigger.interval", "'0s' must be at least 1s")),
         (
             {"interval": "15x"},
             (
@@ -607,5 +607,26 @@ def test_models_can_be_built_in_python_and_validate_the_same() -> None:
         action=PythonActionDocument(kind="python", target="m:f"),
     )
     assert round_trip(document) == document
-    with pytest.raises(ValueError, match="must be longer than 0s"):
+    with pytest.raises(ValueError, match="must be at least 1s"):
         IntervalTriggerDocument(interval=timedelta(0))
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"trigger": {"interval": "500ms"}}, [("trigger.interval", "'500ms' must be at least 1s")]),
+        ({"max_runs": 10**30}, [("max_runs", "must be at most 1000000000")]),
+        (
+            {"trigger": {"at": "9999-12-31T23:59:59-12:00"}},
+            [("trigger.at", "'9999-12-31T23:59:59-12:00' is outside the years 1970 to 9998")],
+        ),
+        (
+            {"start_at": "1969-12-31T23:00:00Z"},
+            [("start_at", "'1969-12-31T23:00:00+00:00' is outside the years 1970 to 9998")],
+        ),
+    ],
+)
+def test_values_a_scheduler_cannot_honour_are_refused_by_name(
+    changes: dict[str, Any], expected: list[tuple[str, str]]
+) -> None:
+    assert problems(doc(**changes)) == expected

@@ -15,11 +15,12 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from tickwork.api.deps import Reader
+from tickwork.api.problems import COMMON_PROBLEMS
 from tickwork.cron import CronExpr, CronSyntaxError, resolve_zone
 from tickwork.cron.explain import describe
 from tickwork.spec.documents import VALIDATION_HASH_KEY
 
-router = APIRouter(prefix="/cron", tags=["cron"])
+router = APIRouter(prefix="/cron", tags=["cron"], responses=COMMON_PROBLEMS)
 
 MAX_PREVIEW = 100
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
 from tickwork.api.deps import NodeDep, Reader, Writer
-from tickwork.api.problems import PROBLEM_JSON
+from tickwork.api.problems import COMMON_PROBLEMS, problem_responses
 from tickwork.api.representations import (
     Execution,
     ExecutionDetail,
@@ -29,43 +29,14 @@ from tickwork.service.runs import MAX_PAGE
 from tickwork.spec.types import NAME_PATTERN
 from tickwork.store.executions import ExecutionFilter
 
-_PROBLEM = {
-    PROBLEM_JSON: {
-        "schema": {
-            "type": "object",
-            "required": ["type", "title", "status", "detail"],
-            "properties": {
-                "type": {"type": "string"},
-                "title": {"type": "string"},
-                "status": {"type": "integer"},
-                "detail": {"type": "string"},
-                "errors": {"type": "array", "items": {"type": "object"}},
-            },
-        }
-    }
-}
-
-
-def _problems(descriptions: dict[int, str]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the problem+json answers a route may give."""
-    return {code: {"description": text, "content": _PROBLEM} for code, text in descriptions.items()}
-
-
 router = APIRouter(
     prefix="/executions",
     tags=["executions"],
-    responses=_problems(
-        {
-            401: "No token, or an unknown or revoked one.",
-            403: "The token lacks the scope this needs.",
-            422: "Invalid input: `errors` names every parameter that is wrong.",
-            429: "Too many requests: retry after `Retry-After` seconds.",
-        }
-    ),
+    responses=COMMON_PROBLEMS,
 )
 
-_HIDDEN = _problems({404: "No such run, or not in the token's namespace."})
-_ENDED = _problems({409: "The run's status does not allow it (see `detail`)."})
+_HIDDEN = problem_responses(_404="No such run, or not in the token's namespace.")
+_ENDED = problem_responses(_409="The run's status does not allow it (see `detail`).")
 
 
 @router.get("")

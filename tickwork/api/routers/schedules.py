@@ -19,7 +19,7 @@ from fastapi import APIRouter, Body, Header, Query, Response
 from fastapi.responses import JSONResponse
 
 from tickwork.api.deps import NodeDep, Reader, Writer
-from tickwork.api.problems import PreconditionFailed
+from tickwork.api.problems import COMMON_PROBLEMS, PreconditionFailed, problem_responses
 from tickwork.api.representations import Execution, Page, encode_cursor
 from tickwork.api.schedule_views import (
     Backfilled,
@@ -40,7 +40,6 @@ from tickwork.api.schedule_views import (
     execution_cursor,
     instant_of,
     parse_body,
-    problem_responses,
     render,
     revision_of,
     schedule_cursor,
@@ -57,7 +56,7 @@ from tickwork.store.protocols import ScheduleRecord
 router = APIRouter(
     prefix="/schedules",
     tags=["schedules"],
-    responses=problem_responses(401, 403, 422, 429),
+    responses=COMMON_PROBLEMS,
 )
 
 BY_ID = "/{schedule_id}"

@@ -8,9 +8,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from tickwork.api.deps import NodeDep, Reader
+from tickwork.api.problems import COMMON_PROBLEMS
 from tickwork.store import stats as stored
 
-router = APIRouter(tags=["stats"])
+router = APIRouter(tags=["stats"], responses=COMMON_PROBLEMS)
 
 WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(days=1), "7d": timedelta(days=7)}
 

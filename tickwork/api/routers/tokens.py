@@ -10,11 +10,12 @@ from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from tickwork.api.deps import Admin
+from tickwork.api.problems import COMMON_PROBLEMS, problem_responses
 from tickwork.service.tokens import TokenService
 from tickwork.spec.types import NAME_PATTERN
 from tickwork.store.tokens import TokenRecord
 
-router = APIRouter(prefix="/tokens", tags=["tokens"])
+router = APIRouter(prefix="/tokens", tags=["tokens"], responses=COMMON_PROBLEMS)
 
 ScopeName = Literal["read", "write", "admin"]
 
@@ -69,6 +70,10 @@ def list_tokens(_caller: Admin, request: Request) -> list[TokenOut]:
     return [_out(record) for record in _service(request).list_all()]
 
 
-@router.delete("/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{token_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(_404="No such token, or it was revoked already."),
+)
 def revoke_token(token_id: uuid.UUID, _caller: Admin, request: Request) -> None:
     _service(request).revoke(token_id)

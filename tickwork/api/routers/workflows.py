@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 
 from tickwork.api.deps import NodeDep, Reader, Writer
-from tickwork.api.problems import PROBLEM_JSON, PreconditionFailed
+from tickwork.api.problems import COMMON_PROBLEMS, PreconditionFailed, problem_responses
 from tickwork.api.representations import Page, decode_cursor, encode_cursor
 from tickwork.errors import Conflict, InvalidSpec
 from tickwork.service.workflows import MAX_PAGE, WorkflowService
@@ -25,43 +25,15 @@ from tickwork.spec.types import NAME_PATTERN
 from tickwork.spec.workflows import WorkflowDocument
 from tickwork.store.workflows import WorkflowRecord
 
-_PROBLEM = {
-    PROBLEM_JSON: {
-        "schema": {
-            "type": "object",
-            "required": ["type", "title", "status", "detail"],
-            "properties": {
-                "type": {"type": "string"},
-                "title": {"type": "string"},
-                "status": {"type": "integer"},
-                "detail": {"type": "string"},
-                "errors": {"type": "array", "items": {"type": "object"}},
-            },
-        }
-    }
-}
-
-
-def _problems(descriptions: dict[int, str]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the problem+json answers a route may give."""
-    return {code: {"description": text, "content": _PROBLEM} for code, text in descriptions.items()}
-
-
 router = APIRouter(
     prefix="/workflows",
     tags=["workflows"],
-    responses=_problems(
-        {
-            401: "No token, or an unknown or revoked one.",
-            403: "The token lacks the scope, or the namespace is not its own; shell and "
-            "python steps need the admin scope.",
-            422: "Invalid input: `errors` names every field that is wrong.",
-            429: "Too many requests: retry after `Retry-After` seconds.",
-        }
-    ),
+    responses=COMMON_PROBLEMS,
 )
-_HIDDEN = _problems({404: "No such workflow, or not in the token's namespace."})
-_UNREADABLE = _problems({400: "The body could not be read as JSON text (not UTF-8, for one)."})
+_HIDDEN = problem_responses(_404="No such workflow, or not in the token's namespace.")
+_UNREADABLE = problem_responses(
+    _400="The body could not be read as JSON text (not UTF-8, for one)."
+)
 
 READ_ONLY = ("id", "version", "created_at", "updated_at", "managed_by", "managed_file")
 
@@ -123,7 +95,7 @@ Workflows = Annotated[WorkflowService, Depends(_service)]
     openapi_extra=_DOCUMENT_BODY,
     responses={
         **_UNREADABLE,
-        **_problems({409: "A workflow of that name is in the namespace already."}),
+        **problem_responses(_409="A workflow of that name is in the namespace already."),
     },
 )
 def create_workflow(
@@ -174,7 +146,7 @@ def get_workflow(
     responses={
         **_UNREADABLE,
         **_HIDDEN,
-        **_problems({412: "`If-Match` names an older version."}),
+        **problem_responses(_412="`If-Match` names an older version."),
     },
 )
 def update_workflow(
@@ -201,7 +173,7 @@ def update_workflow(
 @router.delete(
     "/{workflow_id}",
     status_code=204,
-    responses={**_HIDDEN, **_problems({409: "A schedule still starts this workflow."})},
+    responses={**_HIDDEN, **problem_responses(_409="A schedule still starts this workflow.")},
 )
 def delete_workflow(workflow_id: uuid.UUID, service: Workflows, caller: Writer) -> None:
     service.delete(workflow_id, caller=caller)
