@@ -13,7 +13,7 @@ from tickwork.service.access import Caller, Scope
 __all__ = ["Admin", "NodeDep", "Reader", "Writer"]
 
 
-def _node(request: Request) -> Node:
+async def _node(request: Request) -> Node:  # async: no thread-pool hop for a lookup
     node: Node = request.app.state.node
     return node
 

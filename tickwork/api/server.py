@@ -11,12 +11,16 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Iterator
 
+import anyio.to_thread
 import uvicorn
 from fastapi import FastAPI
 
 from tickwork.node import Node
 
-__all__ = ["serve_node"]
+__all__ = ["ROUTE_THREADS", "serve_node"]
+
+ROUTE_THREADS = 4
+"""Threads for synchronous routes (anyio's default is 40)."""
 
 
 class _Server(uvicorn.Server):
@@ -35,7 +39,12 @@ async def serve_node(
 ) -> None:
     """Run the node and its HTTP server until :meth:`Node.stop`; ``on_listening`` gets
     the port once the server accepts connections (useful with ``port=0``)."""
-    server = _Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off"))
+    # Synchronous routes run in anyio's thread pool. Its default of 40 threads only
+    # fights over the GIL: the routes are short store reads, and a few threads keep the
+    # cores busy with far less switching.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = ROUTE_THREADS
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+    server = _Server(config)
     http = asyncio.create_task(server.serve())
     running = asyncio.create_task(node.run())
     try:

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlalchemy.engine import Engine
 
@@ -99,25 +100,38 @@ class TokenService:
         return self.create("initial-admin", [Scope.ADMIN.value])
 
     def caller_for(self, token: str) -> Caller | None:
-        """The caller a presented token stands for; None when it is unknown or revoked."""
+        """The caller a presented token stands for; None when it is unknown or revoked.
+        May read the store: see :meth:`cached_caller` for the answer without I/O."""
+        digest = hash_token(token)
+        now = self._clock.now()
+        with self._engine.connect() as conn:
+            record = self._store.by_hash(conn, digest)
+        with self._lock:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[digest] = (now, record)
+        return self._caller(record, digest, now, note_use=True)
+
+    def cached_caller(self, token: str) -> Caller | Literal["unknown"] | None:
+        """The answer of :meth:`caller_for` if it was looked up less than ``CACHE_TTL``
+        ago, without touching the store; ``"unknown"`` when it must be looked up."""
         digest = hash_token(token)
         now = self._clock.now()
         with self._lock:
             cached = self._cache.get(digest)
-        if cached is not None and now - cached[0] < CACHE_TTL:
-            record = cached[1]
-        else:
-            with self._engine.connect() as conn:
-                record = self._store.by_hash(conn, digest)
-            with self._lock:
-                if len(self._cache) > 10_000:
-                    self._cache.clear()
-                self._cache[digest] = (now, record)
+        if cached is None or now - cached[0] >= CACHE_TTL:
+            return "unknown"
+        return self._caller(cached[1], digest, now, note_use=False)
+
+    def _caller(
+        self, record: TokenRecord | None, digest: str, now: datetime, *, note_use: bool
+    ) -> Caller | None:
         if record is None or record.revoked_at is not None:
             return None
         if not hmac.compare_digest(record.token_hash, digest):
             return None
-        self._note_use(record.id, now)
+        if note_use:
+            self._note_use(record.id, now)
         return Caller(frozenset(Scope(s) for s in record.scopes), record.namespace, record.name)
 
     def list_all(self) -> list[TokenRecord]:

@@ -370,6 +370,16 @@ class SqlExecutionStore:
         ``skipped`` or ``missed`` record, in one query; schedules without one are absent."""
         if not schedule_ids:
             return {}
+        if len(schedule_ids) == 1:  # one schedule's page: a plain indexed lookup
+            query = (
+                sa.select(executions)
+                .where(_c.schedule_id == schedule_ids[0], _c.status.not_in(_NEVER_RAN))
+                .order_by(_c.scheduled_for.desc(), _c.id.desc())
+                .limit(1)
+            )
+            with translated_errors():
+                row = conn.execute(query).mappings().first()
+            return {} if row is None else {schedule_ids[0]: execution_from_row(row)}
         runs = _RUNS
         newest = (
             sa.select(runs.c.id)
