@@ -10,6 +10,7 @@ attempt, e.g. after the lost lease of the killed server) may have reached it twi
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import threading
@@ -102,7 +103,7 @@ def test_a_killed_server_restarted_accounts_for_every_instant_once(
         processes.append(first)
         wait_for(lambda: deliveries.count() >= 4 or None, "four deliveries")
         first.send_signal(signal.SIGKILL)
-        first.communicate(timeout=DEADLINE_S)
+        first_out, _err = first.communicate(timeout=DEADLINE_S)
         time.sleep(3)  # a real outage: instants pass while nothing runs
         at_restart = deliveries.count()
 
@@ -111,8 +112,11 @@ def test_a_killed_server_restarted_accounts_for_every_instant_once(
         wait_for(lambda: deliveries.count() >= at_restart + 6 or None, "deliveries again")
 
         second.send_signal(signal.SIGTERM)
-        _out, err = second.communicate(timeout=DEADLINE_S)
+        second_out, err = second.communicate(timeout=DEADLINE_S)
         assert second.returncode == 0, err
+        # The first start on an empty store shows an admin token, once; later starts do not.
+        assert re.search(r"An admin token for the API.*\n\s+tw_[\w-]{43}\n", first_out)
+        assert "admin token" not in second_out
     finally:
         for process in processes:
             if process.poll() is None:
