@@ -12,7 +12,7 @@ from itertools import islice
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from tickwork.api.deps import Reader
 from tickwork.api.problems import COMMON_PROBLEMS
@@ -28,9 +28,9 @@ MAX_PREVIEW = 100
 class CronRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    expression: str = Field(max_length=500, examples=["30 2 * * 1-5"])
-    timezone: str = Field(default="UTC", max_length=64, examples=["Europe/Berlin"])
-    count: int = Field(default=5, ge=0, le=MAX_PREVIEW)
+    expression: StrictStr = Field(max_length=500, examples=["30 2 * * 1-5"])
+    timezone: StrictStr = Field(default="UTC", max_length=64, examples=["Europe/Berlin"])
+    count: StrictInt = Field(default=5, ge=0, le=MAX_PREVIEW)
     after: datetime | None = Field(default=None, description="RFC 3339; default: now.")
 
 

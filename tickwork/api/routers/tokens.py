@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Request, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from tickwork.api.deps import Admin
 from tickwork.api.problems import COMMON_PROBLEMS, problem_responses
@@ -23,9 +23,9 @@ ScopeName = Literal["read", "write", "admin"]
 class TokenRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(pattern=NAME_PATTERN)
+    name: StrictStr = Field(pattern=NAME_PATTERN)
     scopes: list[ScopeName] = Field(min_length=1)
-    namespace: str | None = Field(default=None, pattern=NAME_PATTERN)
+    namespace: StrictStr | None = Field(default=None, pattern=NAME_PATTERN)
 
 
 class TokenOut(BaseModel):
