@@ -19,7 +19,6 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -78,10 +77,10 @@ def sink() -> Iterator[tuple[str, Deliveries]]:
 
 
 def test_a_killed_server_restarted_accounts_for_every_instant_once(
-    tmp_path: Path, sink: tuple[str, Deliveries]
+    store_url: str, sink: tuple[str, Deliveries]
 ) -> None:
     url, deliveries = sink
-    db = f"sqlite:///{tmp_path}/crash.db"
+    db = store_url  # a fresh SQLite file, or a fresh PostgreSQL database
     assert tickwork("db", "upgrade", "--db", db).returncode == 0
     engine = create_store_engine(db)
     service = ScheduleService(engine, SystemClock())
