@@ -44,19 +44,18 @@ import os
 import random
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import IO, Any
 
 import aiohttp
 import sqlalchemy as sa
+from stores import DEFAULT_POSTGRES_URL, database
 
 from tickwork.clock import SystemClock
 from tickwork.ids import IdGenerator
@@ -69,7 +68,6 @@ from tickwork.store.migrate import upgrade
 from tickwork.store.protocols import NewExecution
 from tickwork.store.tables import executions
 
-DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 STORES = ("sqlite", "postgresql")
 NAMESPACES = ("billing", "reports", "ops")
 UNREACHABLE = "http://127.0.0.1:9/hook"
@@ -308,26 +306,6 @@ def make_phases(schedule_ids: list[str], wanted: list[str]) -> list[Phase]:
 # One store
 
 
-@contextmanager
-def database(store: str, postgres_url: str) -> Iterator[str]:
-    """A fresh, empty database URL for ``store``; gone afterwards."""
-    if store == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="tickwork-api-bench-") as directory:
-            yield f"sqlite:///{directory}/bench.db"
-        return
-    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
-    name = f"tickwork_api_bench_{os.getpid()}"
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        yield sa.make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
 def prepare(url: str, count: int, runs: int) -> tuple[list[str], str, float]:
     """Migrate, create ``count`` schedules, ``runs`` ended runs of theirs (history for the
     runs list) and an admin token; (schedule ids, token, seconds the schedules took)."""
@@ -492,7 +470,7 @@ def main() -> None:
     print()
     for store in args.stores.split(","):
         try:
-            with database(store, args.postgres_url) as url:
+            with database(store, args.postgres_url, "api_bench") as url:
                 bench_store(store, url, args)
         except sa.exc.OperationalError as exc:
             first_line = str(exc.orig or exc).strip().splitlines()[0]

@@ -52,13 +52,14 @@ import threading
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection as PipeEnd
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
+
+from stores import DEFAULT_POSTGRES_URL, database
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -67,7 +68,6 @@ if TYPE_CHECKING:
     from tickwork.store.protocols import NewExecution
     from tickwork.store.queue import FinishedRun
 
-DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEFAULT_SLOTS = 200
 """``WorkerSettings().slots`` (read from it when Tickwork is importable)."""
 STORES = ("sqlite", "postgresql")
@@ -586,34 +586,12 @@ def store_summary(engine: Engine) -> dict[str, Any]:
 # Tickwork: the parent side
 
 
-@contextmanager
-def database(store: str, postgres_url: str, tag: str) -> Iterator[str]:
-    """A fresh, empty database URL for ``store``; gone afterwards."""
-    if store == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="tickwork-burst-") as directory:
-            yield f"sqlite:///{directory}/bench.db"
-        return
-    import sqlalchemy as sa
-
-    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
-    name = f"tickwork_burst_{os.getpid()}_{tag}"
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        yield sa.make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
 def bench_tickwork(store: str, count: int, sink: Sink, args: argparse.Namespace) -> Delivery:
     lead_s = BURST_LEAD_S + count * LEAD_S_PER_SCHEDULE
     for attempt in range(SETUP_ATTEMPTS):
         label = f"tickwork-{store}-{count}-{attempt}"
         sink_cpu = sink.cpu_s()
-        with database(store, args.postgres_url, f"{count}_{attempt}") as url:
+        with database(store, args.postgres_url, f"burst_{count}_{attempt}") as url:
             config = {
                 "kind": "tickwork",
                 "url": url,

@@ -38,8 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -48,6 +47,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from stores import DEFAULT_POSTGRES_URL, database
 
 from tickwork.clock import SystemClock
 from tickwork.ids import IdGenerator
@@ -58,7 +58,6 @@ from tickwork.store.engine import create_store_engine
 from tickwork.store.migrate import upgrade
 from tickwork.store.tables import executions, schedules
 
-DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 STORES = ("sqlite", "postgresql")
 ZONES = (
     "UTC",
@@ -393,26 +392,6 @@ def _pipe(stream: IO[str] | None) -> IO[str]:
 # Tickwork on one store
 
 
-@contextmanager
-def database(store: str, postgres_url: str) -> Iterator[str]:
-    """A fresh, empty database URL for ``store``; gone afterwards."""
-    if store == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="tickwork-bench-") as directory:
-            yield f"sqlite:///{directory}/bench.db"
-        return
-    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
-    name = f"tickwork_bench_{os.getpid()}"
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        yield sa.make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
 def bench_store(store: str, url: str, args: argparse.Namespace) -> StoreResult:
     upgrade(url)
     engine = create_store_engine(url)
@@ -682,7 +661,7 @@ def parse_args() -> argparse.Namespace:
 def run_store(store: str, args: argparse.Namespace) -> StoreResult | None:
     """Tickwork on one store; None (and a line saying why) when the store is unavailable."""
     try:
-        with database(store, args.postgres_url) as url:
+        with database(store, args.postgres_url, "bench") as url:
             return bench_store(store, url, args)
     except sa.exc.OperationalError as exc:
         first_line = str(exc.orig or exc).strip().splitlines()[0]
