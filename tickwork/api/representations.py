@@ -44,6 +44,12 @@ def decode_cursor(cursor: str, size: int) -> list[Any]:
     return values
 
 
+def _duration_ms(started: datetime | None, finished: datetime | None) -> int | None:
+    if started is None or finished is None:
+        return None
+    return int((finished - started).total_seconds() * 1000)
+
+
 class Execution(BaseModel):
     """One run: a fire, a manual start, a backfill or a re-run."""
 
@@ -72,9 +78,6 @@ class Execution(BaseModel):
 
     @classmethod
     def of(cls, record: ExecutionRecord) -> Execution:
-        duration = None
-        if record.started_at is not None and record.finished_at is not None:
-            duration = int((record.finished_at - record.started_at).total_seconds() * 1000)
         return cls(
             id=record.id,
             schedule_id=record.schedule_id,
@@ -93,7 +96,7 @@ class Execution(BaseModel):
             not_before=record.not_before,
             started_at=record.started_at,
             finished_at=record.finished_at,
-            duration_ms=duration,
+            duration_ms=_duration_ms(record.started_at, record.finished_at),
             lateness_ms=record.lateness_ms,
             worker_id=record.worker_id,
             error=record.error,
@@ -121,16 +124,13 @@ class Step(BaseModel):
 
     @classmethod
     def of(cls, record: StepRecord) -> Step:
-        duration = None
-        if record.started_at is not None and record.finished_at is not None:
-            duration = int((record.finished_at - record.started_at).total_seconds() * 1000)
         return cls(
             step=record.step,
             attempt=record.attempt,
             status=record.status.value,
             started_at=record.started_at,
             finished_at=record.finished_at,
-            duration_ms=duration,
+            duration_ms=_duration_ms(record.started_at, record.finished_at),
             status_code=record.status_code,
             exit_code=record.exit_code,
             output=record.output,

@@ -59,7 +59,7 @@ from tickwork.store.queue import (
     WorkerInfo,
 )
 from tickwork.wakeups import set_from_any_thread
-from tickwork.worker.breaker import BreakerSettings, CircuitBreakers
+from tickwork.worker.breaker import Admission, BreakerSettings, CircuitBreakers
 from tickwork.worker.outcome import UNHEALTHY, complete
 from tickwork.worker.plan import AnyAction, PlanError, PlannedStep, Plans
 
@@ -236,9 +236,8 @@ class Worker:
                 lease_until=now + self.settings.lease,
                 limit=free,
             )
-        if len(claimed) == free:
-            return claimed, None
-        with translated_errors(), self._engine.connect() as conn:
+            if len(claimed) == free:
+                return claimed, None
             wake_at = self._queue.next_due_at(conn)
         if wake_at is not None and wake_at <= now:
             wake_at = now + _BUSY_RETRY
@@ -295,18 +294,17 @@ class Worker:
         # An open circuit on the first step's target holds the whole run back (not an
         # attempt); a later step meeting one fails the attempt like a refused connection.
         first_target = _http_target(plan.steps[0].action)
+        first_admission = None
         if first_target is not None:
-            admission = self.breakers.admit(first_target, started)
-            if not admission.allowed:
-                assert admission.retry_at is not None
-                self._hold(run.id, first_target, admission.retry_at)
+            first_admission = self.breakers.admit(first_target, started)
+            if not first_admission.allowed:
+                assert first_admission.retry_at is not None
+                self._hold(run.id, first_target, first_admission.retry_at)
                 return
-            if admission.probe:
-                self.breakers.release_probe(first_target)  # _step admits it again
         records: list[StepRecord] = []
         results: dict[str, Any] = {}
         outcome: StepOutcome | None = None
-        for step in plan.steps:
+        for index, step in enumerate(plan.steps):
             step_started = self._clock.now()
             context = StepContext(
                 execution_id=run.id,
@@ -319,7 +317,8 @@ class Worker:
                 timeout=step.timeout,
                 steps=results,
             )
-            outcome = await self._step(run.id, step, context)
+            admitted = first_admission if index == 0 else None
+            outcome = await self._step(run.id, step, context, admitted)
             if outcome is None:  # cancelled: recorded elsewhere, or handed back
                 return
             records.append(_step_record(run, step.name, outcome, step_started, self._clock.now()))
@@ -352,13 +351,19 @@ class Worker:
         )
 
     async def _step(
-        self, run_id: uuid.UUID, step: PlannedStep, context: StepContext
+        self,
+        run_id: uuid.UUID,
+        step: PlannedStep,
+        context: StepContext,
+        admission: Admission | None = None,
     ) -> StepOutcome | None:
-        """One step once; None when it was cancelled (the run is dropped or handed back)."""
+        """One step once; None when it was cancelled (the run is dropped or handed back).
+        ``admission``: the circuit breaker already let this step through."""
         target = _http_target(step.action)
         probe = False
         if target is not None:
-            admission = self.breakers.admit(target, self._clock.now())
+            if admission is None:
+                admission = self.breakers.admit(target, self._clock.now())
             if not admission.allowed:
                 return StepOutcome(
                     ok=False,
