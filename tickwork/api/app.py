@@ -1,4 +1,5 @@
-"""The FastAPI application of a node: the REST API under ``/api/v1``, health and metrics.
+"""The FastAPI application of a node: the REST API under ``/api/v1``, health and metrics,
+and the web dashboard at ``/`` (:mod:`tickwork.dashboard`).
 
 Routes only parse, call the service layer and render (one router per resource under
 ``routers/``); errors become problem+json in :mod:`tickwork.api.problems`; who may call
@@ -15,6 +16,7 @@ from tickwork import __version__
 from tickwork.api.limits import BodySizeLimit, TokenBuckets
 from tickwork.api.problems import install_problem_handlers
 from tickwork.api.routers import cron, executions, health, schedules, stats, tokens, workflows
+from tickwork.dashboard import mount_dashboard
 from tickwork.node import Node
 from tickwork.service.tokens import TokenService
 
@@ -48,5 +50,6 @@ def create_app(node: Node, settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(health.router)
     for module in (schedules, executions, workflows, cron, stats, tokens):
         app.include_router(module.router, prefix=API_PREFIX)
+    mount_dashboard(app, node, app.state.tokens)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
