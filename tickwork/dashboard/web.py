@@ -33,6 +33,7 @@ __all__ = [
     "PageRoute",
     "Posted",
     "PostedDep",
+    "SignedPostDep",
     "Viewer",
     "ViewerDep",
     "parse_id",
@@ -105,16 +106,27 @@ async def _viewer(request: Request) -> Viewer:
     return Viewer(session, caller)
 
 
-async def _posted(request: Request, viewer: Annotated[Viewer, Depends(_viewer)]) -> Posted:
+async def _signed_post(request: Request, viewer: Annotated[Viewer, Depends(_viewer)]) -> Posted:
     form = await read_form(request)
     if not viewer.session.csrf_matches(form.get("csrf")):
         raise CsrfRejected
     return Posted(viewer, form)
 
 
+async def _change(posted: Annotated[Posted, Depends(_signed_post)]) -> Posted:
+    """Every form that changes something needs the write scope, as the API's routes do
+    (the service layer checks namespaces and admin-only actions itself)."""
+    if not posted.caller.can(Scope.WRITE):
+        raise Forbidden(f"this needs the {Scope.WRITE} scope", scope=Scope.WRITE.value)
+    return posted
+
+
 DashboardDep = Annotated[Dashboard, Depends(_dashboard)]
 ViewerDep = Annotated[Viewer, Depends(_viewer)]
-PostedDep = Annotated[Posted, Depends(_posted)]
+PostedDep = Annotated[Posted, Depends(_change)]
+"""A form that changes something: CSRF checked, write scope required."""
+SignedPostDep = Annotated[Posted, Depends(_signed_post)]
+"""A form of any signed-in viewer (signing out): CSRF checked."""
 
 
 def parse_id(text: str, kind: str) -> uuid.UUID:

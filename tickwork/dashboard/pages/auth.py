@@ -21,7 +21,7 @@ from tickwork.dashboard.sessions import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
 )
-from tickwork.dashboard.web import DashboardDep, PageRoute, PostedDep, redirect, render
+from tickwork.dashboard.web import DashboardDep, PageRoute, SignedPostDep, redirect, render
 from tickwork.service.access import Caller
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -59,7 +59,7 @@ async def sign_in(request: Request, dashboard: DashboardDep) -> Response:
 
 
 @router.post("/logout")
-def sign_out(request: Request, posted: PostedDep, dashboard: DashboardDep) -> Response:
+def sign_out(request: Request, _posted: SignedPostDep, dashboard: DashboardDep) -> Response:
     dashboard.sessions.close(request.cookies.get(SESSION_COOKIE))
     response = redirect("/login")
     response.delete_cookie(SESSION_COOKIE, path="/")
