@@ -77,7 +77,7 @@ def run_chart(points: Sequence[RunPoint]) -> Markup:
     left, on one millisecond axis."""
     if not points:
         return Markup('<p class="empty">No runs yet: the chart fills in as the schedule runs.</p>')
-    width, height, left, bottom, top = 720, 200, 56, 24, 10
+    width, height, left, bottom, top = 960, 220, 60, 24, 10
     plot_w, plot_h = width - left - 8, height - bottom - top
     values = [v for p in points for v in (p.duration_ms, p.lateness_ms) if v is not None]
     peak = _nice(max(values, default=1))
@@ -145,7 +145,7 @@ def timeline(lanes: Sequence[Lane], start: datetime, span: timedelta) -> Markup:
     """Fires coming up between ``start`` and ``start + span``: one lane per schedule."""
     if not lanes:
         return Markup(f'<p class="empty">Nothing fires in the next {_span_label(span)}.</p>')
-    width, left, right, lane_h, top = 720, 170, 12, 26, 8
+    width, left, right, lane_h, top = 960, 190, 12, 26, 8
     height = top + lane_h * len(lanes) + 24
     plot_w = width - left - right
 

@@ -3,7 +3,7 @@
 // viewer is typing in it or has something in it open.
 (function () {
   "use strict";
-  var EVERY_MS = 5000;
+  var EVERY_MS = 3000;
   var busy = false;
 
   function inUse(element) {
