@@ -14,6 +14,7 @@ import pytest
 from tests.integration.api.rig import Server
 from tickwork.errors import NotFound
 from tickwork.schedule.policies import ExecutionStatus
+from tickwork.store.executions import ExecutionFilter
 from tickwork.store.protocols import ExecutionRecord
 
 from .browser import http_schedule, post_form, sign_in
@@ -144,3 +145,23 @@ def test_the_api_and_its_schema_are_unchanged_by_the_dashboard(server: Server) -
         )
         assert http.get("/healthz").json() == {"status": "ok"}
         assert http.get("/static/dashboard.css").status_code == 200
+
+
+def test_a_dead_run_is_listed_on_the_queue_page_and_retried_from_there(server: Server) -> None:
+    record = server.node.schedules.create(
+        http_schedule(
+            server,
+            action={"kind": "shell", "argv": ["sh", "-c", "exit 3"]},
+            retry={"max_attempts": 2, "initial_interval": "0s", "exit_codes": [3]},
+        )
+    )
+    run, _ = server.node.schedules.trigger_now(record.id)
+    assert wait_for(ended(server, run.id), "the run to die").status is ExecutionStatus.DEAD
+    with sign_in(server, "writer") as writer:
+        queue = writer.get("/queue").text
+        assert f"/runs/{run.id}" in queue and "alive" in queue
+        retried = post_form(writer, "/queue", f"/runs/{run.id}/retry", back="/queue")
+        assert retried.headers["location"] == "/queue"
+        assert "Started a new run" in writer.get("/queue").text
+    retries = server.node.runs.list_page(ExecutionFilter(schedule_id=record.id)).items
+    assert [r.trigger.value for r in retries] == ["retry", "manual"]
