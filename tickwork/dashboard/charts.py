@@ -12,19 +12,26 @@ from datetime import UTC, datetime, timedelta
 
 from markupsafe import Markup, escape
 
-__all__ = ["Lane", "RunPoint", "rate_bar", "run_chart", "sparkline", "timeline"]
+__all__ = ["TONES", "Lane", "RunPoint", "rate_bar", "run_chart", "sparkline", "timeline"]
 
-_TONES = {
+TONES = {
     "succeeded": "ok",
-    "failed": "bad",
-    "dead": "bad",
-    "timed_out": "bad",
-    "missed": "bad",
+    "active": "ok",
     "running": "info",
     "queued": "info",
     "retrying": "warn",
     "waiting": "warn",
+    "paused": "warn",
+    "buffered": "muted",
+    "skipped": "muted",
+    "completed": "muted",
+    "cancelled": "muted",
+    "missed": "bad",
+    "failed": "bad",
+    "timed_out": "bad",
+    "dead": "bad",
 }
+"""The colour of each run status and schedule state, for chips and charts alike."""
 
 
 def sparkline(statuses: Sequence[str], *, slots: int = 20) -> Markup:
@@ -33,7 +40,7 @@ def sparkline(statuses: Sequence[str], *, slots: int = 20) -> Markup:
     bars = []
     start = slots - len(statuses[-slots:])
     for index, status in enumerate(statuses[-slots:]):
-        tone = _TONES.get(status, "muted")
+        tone = TONES.get(status, "muted")
         bar = height if tone == "bad" else height * 0.6
         x = (start + index) * 5
         bars.append(
@@ -102,7 +109,7 @@ def run_chart(points: Sequence[RunPoint]) -> Markup:
             f"took {_ms_label(point.duration_ms)} · late {_ms_label(point.lateness_ms)}"
         )
         if point.duration_ms is not None:
-            tone = _TONES.get(point.status, "muted")
+            tone = TONES.get(point.status, "muted")
             bar_h = max(point.duration_ms / peak * plot_h, 1.5)
             bar_y = top + plot_h - bar_h
             parts.append(

@@ -20,24 +20,6 @@ from tickwork.dashboard import charts
 
 __all__ = ["create_environment", "duration_ms", "relative"]
 
-STATUS_TONES = {
-    "succeeded": "ok",
-    "active": "ok",
-    "running": "info",
-    "queued": "info",
-    "retrying": "warn",
-    "waiting": "warn",
-    "buffered": "muted",
-    "paused": "warn",
-    "skipped": "muted",
-    "completed": "muted",
-    "cancelled": "muted",
-    "missed": "bad",
-    "failed": "bad",
-    "timed_out": "bad",
-    "dead": "bad",
-}
-
 
 def create_environment() -> Environment:
     env = Environment(
@@ -130,7 +112,7 @@ def duration_ms(value: int | float | None) -> str:
 
 def chip(status: object) -> Markup:
     text = str(status)
-    tone = STATUS_TONES.get(text, "muted")
+    tone = charts.TONES.get(text, "muted")
     return Markup('<span class="chip chip-{}">{}</span>').format(tone, text.replace("_", " "))
 
 

@@ -77,6 +77,10 @@ class Posted:
         return safe_back(self.form.get("back"), default)
 
 
+LIVE_HEADER = "X-Tickwork-Live"
+"""Sent by ``static/live.js`` when it fetches a page again to refresh its live parts."""
+
+
 class SignInRequired(Exception):
     """No session, or its token was revoked: the visitor is sent to sign in."""
 
@@ -152,13 +156,15 @@ def render(
 ) -> HTMLResponse:
     dashboard: Dashboard = request.app.state.dashboard
     page = dashboard.templates.get_template(template)
+    live = request.headers.get(LIVE_HEADER) is not None
     html = page.render(
         request=request,
         path=request.url.path,
         full_path=_full_path(request),
         viewer=viewer,
         csrf=viewer.session.csrf if viewer else "",
-        flashes=viewer.session.take_flashes() if viewer else [],
+        # A live refresh must not eat a message meant for the next page the viewer opens.
+        flashes=viewer.session.take_flashes() if viewer and not live else [],
         now=dashboard.node.clock.now(),
         **context,
     )

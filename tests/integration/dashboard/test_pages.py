@@ -165,3 +165,14 @@ def test_a_dead_run_is_listed_on_the_queue_page_and_retried_from_there(server: S
         assert "Started a new run" in writer.get("/queue").text
     retries = server.node.runs.list_page(ExecutionFilter(schedule_id=record.id)).items
     assert [r.trigger.value for r in retries] == ["retry", "manual"]
+
+
+def test_what_users_wrote_is_shown_as_text_never_as_markup(server: Server) -> None:
+    record = server.node.schedules.create(
+        http_schedule(server, description="<script>alert(1)</script>", tags=["<b>x</b>"])
+    )
+    with sign_in(server, "reader") as reader:
+        for page in ("/schedules", f"/schedules/{record.id}", f"/schedules/{record.id}/edit"):
+            html = reader.get(page).text
+            assert "<script>alert(1)</script>" not in html and "<b>x</b>" not in html
+            assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html

@@ -103,3 +103,21 @@ def test_a_form_posted_without_the_session_csrf_token_changes_nothing(server: Se
         assert server.node.schedules.get(record.id).state is ScheduleState.ACTIVE
         assert client.post("/logout", data={}).status_code == 403  # signing out too
         assert client.get("/").status_code == 200
+
+
+def test_a_live_refresh_leaves_messages_for_the_next_page(server: Server) -> None:
+    with sign_in(server, "writer") as client:
+        refreshed = client.get("/", headers={"X-Tickwork-Live": "1"})
+        assert "Signed in as writer." not in refreshed.text
+        assert "Signed in as writer." in client.get("/").text
+        assert "Signed in as writer." not in client.get("/").text
+
+
+def test_a_read_token_sent_back_from_the_editor_keeps_its_place(server: Server) -> None:
+    with sign_in(server, "reader") as reader:
+        page = reader.get("/schedules/new").text
+        assert "can read but not change schedules" in page
+        answer = post_form(reader, "/schedules/new", "/schedules/new", back="/schedules/new")
+        assert answer.headers["location"] == "/schedules/new"
+        assert "needs the write scope" in reader.get("/schedules/new").text
+    assert server.node.schedules.list_all() == []
