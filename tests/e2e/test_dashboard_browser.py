@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 
@@ -111,6 +112,23 @@ def test_a_schedule_made_in_the_editor_fires_fails_is_paused_and_retried(
     expect(page.locator(".facts")).to_contain_text("retry")
     expect(page.locator(".code-badge", has_text="exit 3")).to_be_visible()
     shot(page, "run-retried-desktop")
+
+    # Two more schedules, made through the API, so the overview's timeline has lanes.
+    for name, expression in (
+        ("every-5-minutes", "*/5 * * * *"),
+        ("quarter-hourly", "*/15 * * * *"),
+    ):
+        created = httpx.post(
+            f"{served.url}/api/v1/schedules",
+            headers={"Authorization": f"Bearer {served.token}"},
+            json={
+                "name": name,
+                "trigger": {"cron": expression},
+                "tags": ["demo"],
+                "action": {"kind": "http", "url": f"{served.url}/api/v1/echo"},
+            },
+        )
+        assert created.status_code == 201, created.text
 
     for path, name in [
         ("/", "overview"),
