@@ -257,6 +257,10 @@ class ScheduleStore(Protocol):
         split the due schedules between them instead of both planning the same fires."""
         ...
 
+    def due_brief(self, conn: Connection, now: datetime, limit: int) -> list[DueSchedule]:
+        """:meth:`due` without the documents; claims nothing."""
+        ...
+
     def claim_due_brief(self, conn: Connection, now: datetime, limit: int) -> list[DueSchedule]:
         """:meth:`claim_due` without the documents (fetch those that are needed with
         :meth:`documents`): the same rows, locked the same way."""

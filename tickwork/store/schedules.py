@@ -197,15 +197,16 @@ class SqlScheduleStore:
             rows = conn.execute(query).mappings().all()
         return [schedule_from_row(row) for row in rows]
 
+    def due_brief(self, conn: Connection, now: datetime, limit: int) -> list[DueSchedule]:
+        return self._brief(conn, _due(now, limit))
+
     def claim_due_brief(self, conn: Connection, now: datetime, limit: int) -> list[DueSchedule]:
-        query = (
-            sa.select(*_BRIEF)
-            .where(_c.state == ScheduleState.ACTIVE.value, _c.next_fire_at <= now)
-            .order_by(_c.next_fire_at, _c.id)
-            .limit(limit)
-        )
+        query = _due(now, limit)
         if is_postgres(conn):
             query = query.with_for_update(skip_locked=True)
+        return self._brief(conn, query)
+
+    def _brief(self, conn: Connection, query: sa.Select[Any]) -> list[DueSchedule]:
         with translated_errors():
             rows = conn.execute(query).all()
         return [
@@ -265,6 +266,16 @@ class SqlScheduleStore:
         if row is None:
             raise NotFound("schedule", key)
         return schedule_from_row(row)
+
+
+def _due(now: datetime, limit: int) -> sa.Select[Any]:
+    """The brief columns of at most ``limit`` schedules due by ``now``, soonest first."""
+    return (
+        sa.select(*_BRIEF)
+        .where(_c.state == ScheduleState.ACTIVE.value, _c.next_fire_at <= now)
+        .order_by(_c.next_fire_at, _c.id)
+        .limit(limit)
+    )
 
 
 def _id_among(conn: Connection, schedule_ids: Sequence[uuid.UUID]) -> sa.ColumnElement[bool]:
