@@ -29,6 +29,8 @@ def as_utc(value: datetime, name: str) -> datetime:
     A naive instant has no meaning across nodes and time zones, so it is a programming
     error at this layer, never something to interpret as local time.
     """
+    if isinstance(value, datetime) and value.tzinfo is UTC:
+        return value  # already the safe form: the common case on the firing path
     if not isinstance(value, datetime):
         raise TypeError(f"{name} must be a datetime, not {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
@@ -48,6 +50,15 @@ class Trigger(Protocol):
 @lru_cache(maxsize=4096)
 def _parse_shared(expression: str, hash_key: str | None) -> CronExpr:
     return CronExpr.parse(expression, hash_key=hash_key)
+
+
+@lru_cache(maxsize=8192)
+def _next_shared(expr: CronExpr, timezone: str, after: datetime) -> datetime | None:
+    """The engine's answer, remembered: a burst is many schedules sharing an expression
+    and an instant, so each asks the same question (the engine is pure, so the answer
+    never goes stale)."""
+    found = expr.next_after(after, timezone)
+    return None if found is None else found.astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +94,7 @@ class CronTrigger:
         The engine answers in the zone (with ``fold=1`` on a repeated hour's second
         pass); converting here keeps every caller on the safe, comparable form.
         """
-        found = self._expr.next_after(as_utc(after, "after"), self.timezone)
-        return None if found is None else found.astimezone(UTC)
+        return _next_shared(self._expr, self.timezone, as_utc(after, "after"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,6 +51,7 @@ from tickwork.schedule.policies import (
 from tickwork.schedule.rules import ScheduleRules
 from tickwork.store.protocols import (
     ActiveCounts,
+    DueSchedule,
     NewExecution,
     ScheduleAdvance,
     ScheduleRecord,
@@ -83,7 +84,7 @@ class Settlement:
 
 
 def settle(
-    schedule: ScheduleRecord,
+    schedule: ScheduleRecord | DueSchedule,
     rules: ScheduleRules,
     now: datetime,
     active: ActiveCounts,
@@ -145,7 +146,7 @@ class _Rows:
 
     def __init__(
         self,
-        schedule: ScheduleRecord,
+        schedule: ScheduleRecord | DueSchedule,
         rules: ScheduleRules,
         now: datetime,
         active: ActiveCounts,

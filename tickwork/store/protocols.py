@@ -79,6 +79,22 @@ class ScheduleRecord:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DueSchedule:
+    """What firing reads of a due schedule besides its document: the document is only
+    needed to build the schedule's rules, which the loop keeps by (id, revision)."""
+
+    id: uuid.UUID
+    namespace: str
+    name: str
+    state: ScheduleState
+    next_fire_at: datetime | None
+    last_fired_at: datetime | None
+    runs_count: int
+    revision: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class NewExecution:
     """An execution to insert: a fire of a schedule, or a manual / backfill / retry run."""
 
@@ -239,6 +255,21 @@ class ScheduleStore(Protocol):
         """Like :meth:`due`, but locks the rows returned until the transaction ends, and on
         PostgreSQL skips rows another transaction holds: two schedulers firing at once
         split the due schedules between them instead of both planning the same fires."""
+        ...
+
+    def due_brief(self, conn: Connection, now: datetime, limit: int) -> list[DueSchedule]:
+        """:meth:`due` without the documents; claims nothing."""
+        ...
+
+    def claim_due_brief(self, conn: Connection, now: datetime, limit: int) -> list[DueSchedule]:
+        """:meth:`claim_due` without the documents (fetch those that are needed with
+        :meth:`documents`): the same rows, locked the same way."""
+        ...
+
+    def documents(
+        self, conn: Connection, schedule_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, tuple[int, Mapping[str, Any]]]:
+        """The (revision, document) of each schedule in ``schedule_ids`` that exists."""
         ...
 
     def next_due_at(self, conn: Connection) -> datetime | None:
