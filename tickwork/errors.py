@@ -95,3 +95,40 @@ class Forbidden(TickworkError):
     def __init__(self, message: str, *, scope: str | None = None) -> None:
         self.scope = scope
         super().__init__(message)
+
+
+class SourceProblem(NamedTuple):
+    """One thing wrong with a declared document, located in its file: the file (relative
+    to the applied directory), the line (1-based), the dotted field (``""``: the document
+    or the file itself) and the reason."""
+
+    file: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}"
+        return (
+            f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        )
+
+
+class InvalidManifests(InvalidSpec):
+    """Files to apply with one or more problems, each naming its file, line and field.
+
+    A set with any problem is applied not at all; ``problems`` lists every one found.
+    """
+
+    def __init__(self, problems: Sequence[SourceProblem]) -> None:
+        if not problems:
+            raise ValueError("InvalidManifests needs at least one problem")
+        self.problems = list(problems)
+        first = self.problems[0]
+        super().__init__(first.field, "", first.message)
+
+    def __str__(self) -> str:
+        if len(self.problems) == 1:
+            return str(self.problems[0])
+        lines = "\n".join(f"  {problem}" for problem in self.problems)
+        return f"{len(self.problems)} problems, nothing applied:\n{lines}"

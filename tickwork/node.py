@@ -22,8 +22,10 @@ from tickwork.clock import Clock, SystemClock
 from tickwork.ids import IdGenerator
 from tickwork.metrics import NodeMetrics
 from tickwork.scheduler.loop import Scheduler
+from tickwork.service.apply import ApplyService
 from tickwork.service.runs import RunService
 from tickwork.service.schedules import ScheduleService
+from tickwork.service.workflows import WorkflowService
 from tickwork.store import migrate
 from tickwork.store.changes import CHANNEL, QUEUE_CHANNEL, ChangeListener
 from tickwork.store.engine import create_store_engine, is_postgres, normalize_database_url
@@ -83,6 +85,8 @@ class Node:
             on_change=self.scheduler.wake,
             on_queued=self.worker.wake,
         )
+        self.workflows = WorkflowService(self.engine, self.clock, ids=ids)
+        self.apply = ApplyService(self.engine, self.schedules, self.workflows)
         self.runs = RunService(
             self.engine,
             self.clock,

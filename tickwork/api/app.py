@@ -15,7 +15,16 @@ from fastapi import FastAPI
 from tickwork import __version__
 from tickwork.api.limits import BodySizeLimit, TokenBuckets
 from tickwork.api.problems import install_problem_handlers
-from tickwork.api.routers import cron, executions, health, schedules, stats, tokens, workflows
+from tickwork.api.routers import (
+    apply,
+    cron,
+    executions,
+    health,
+    schedules,
+    stats,
+    tokens,
+    workflows,
+)
 from tickwork.dashboard import mount_dashboard
 from tickwork.node import Node
 from tickwork.service.tokens import TokenService
@@ -32,6 +41,8 @@ class ApiSettings:
     rate_per_token: float = 100.0
     """Requests a second each token may make on average; 0 turns rate limiting off."""
     burst_per_token: int = 200
+    max_apply_bytes: int = 16 * 1024 * 1024
+    """``POST /api/v1/apply`` carries a whole set of files: its own, larger cap."""
 
 
 def create_app(node: Node, settings: ApiSettings | None = None) -> FastAPI:
@@ -48,8 +59,12 @@ def create_app(node: Node, settings: ApiSettings | None = None) -> FastAPI:
     app.state.rate_limits = TokenBuckets(settings.rate_per_token, settings.burst_per_token)
     install_problem_handlers(app)
     app.include_router(health.router)
-    for module in (schedules, executions, workflows, cron, stats, tokens):
+    for module in (schedules, executions, workflows, cron, stats, tokens, apply):
         app.include_router(module.router, prefix=API_PREFIX)
     mount_dashboard(app, node, app.state.tokens)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        larger={f"{API_PREFIX}/apply": settings.max_apply_bytes},
+    )
     return app

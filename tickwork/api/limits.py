@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -15,24 +15,29 @@ __all__ = ["BodySizeLimit", "TokenBuckets"]
 
 class BodySizeLimit:
     """ASGI middleware: refuse bodies over ``max_bytes`` with 413, by ``Content-Length``
-    or, for chunked bodies, as soon as the bytes read pass it."""
+    or, for chunked bodies, as soon as the bytes read pass it. ``larger`` gives some
+    paths a cap of their own (a whole set of files sent to apply)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, larger: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.larger.get(scope.get("path", ""), self.max_bytes)
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
-                    too_big = int(value) > self.max_bytes
+                    too_big = int(value) > max_bytes
                 except ValueError:
                     too_big = False
                 if too_big:
-                    await self._refuse(send)
+                    await self._refuse(send, max_bytes)
                     return
         # No (or a small) Content-Length: read the body here, at most max_bytes of it,
         # and hand it on whole; chunked uploads cannot get past the cap either.
@@ -44,21 +49,21 @@ class BodySizeLimit:
                 return  # the client went away before sending its body
             chunk = message.get("body", b"")
             seen += len(chunk)
-            if seen > self.max_bytes:
-                await self._refuse(send)
+            if seen > max_bytes:
+                await self._refuse(send, max_bytes)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
         await self.app(scope, _replay(b"".join(chunks), receive), send)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, send: Send, max_bytes: int) -> None:
         body = json.dumps(
             {
                 "type": "urn:tickwork:problem:payload-too-large",
                 "title": "Payload too large",
                 "status": 413,
-                "detail": f"the request body is over {self.max_bytes} bytes",
+                "detail": f"the request body is over {max_bytes} bytes",
             }
         ).encode()
         await send(

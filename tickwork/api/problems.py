@@ -22,6 +22,7 @@ from tickwork.errors import (
     Conflict,
     Forbidden,
     InvalidDocument,
+    InvalidManifests,
     InvalidSpec,
     NotFound,
     StoreUnavailable,
@@ -52,7 +53,9 @@ class ProblemBody(BaseModel):
     title: str
     status: int
     detail: str
-    errors: list[dict[str, str]] | None = None
+    errors: list[dict[str, str | int]] | None = None
+    """Every wrong field: ``field`` and ``message``; for files to apply, ``file`` and
+    ``line`` too."""
 
 
 _PROBLEM_SCHEMA = ProblemBody.model_json_schema()
@@ -109,7 +112,7 @@ def problem(
     title: str,
     detail: str,
     *,
-    errors: Sequence[dict[str, str]] | None = None,
+    errors: Sequence[dict[str, str | int]] | None = None,
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
@@ -125,7 +128,12 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _field_errors(exc: InvalidSpec) -> list[dict[str, str]]:
+def _field_errors(exc: InvalidSpec) -> list[dict[str, str | int]]:
+    if isinstance(exc, InvalidManifests):
+        return [
+            {"file": p.file, "line": p.line, "field": p.field, "message": p.message}
+            for p in exc.problems
+        ]
     if isinstance(exc, InvalidDocument):
         return [{"field": p.field, "message": p.message} for p in exc.problems]
     return [{"field": exc.field, "message": exc.reason}]
@@ -178,7 +186,7 @@ def _tickwork_error(_request: Request, exc: Exception) -> JSONResponse:
 
 def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = []
+    errors: list[dict[str, str | int]] = []
     for error in exc.errors():
         location = [str(part) for part in error.get("loc", ()) if part != "body"]
         where = location[0] if location and location[0] in ("query", "path", "header") else ""

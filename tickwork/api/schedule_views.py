@@ -30,6 +30,7 @@ from tickwork.api.representations import Execution, decode_cursor
 from tickwork.cron import CronExpr, CronSyntaxError
 from tickwork.cron.explain import describe
 from tickwork.errors import InvalidDocument, InvalidSpec
+from tickwork.service.managed import overrides
 from tickwork.spec.documents import ScheduleDocument
 from tickwork.spec.errors import invalid_document
 from tickwork.spec.types import Instant
@@ -104,7 +105,11 @@ class ReadOnlyFields(BaseModel):
     override: dict[str, JsonValue] | None = Field(
         default=None,
         json_schema_extra=_READ_ONLY,
-        description="Changes made through the API to a YAML-managed schedule (to come).",
+        description=(
+            "Fields of a YAML-managed schedule changed through the API or the dashboard "
+            'since its file was applied, each as {"file": ..., "current": ...}; the next '
+            "apply restores the file's values. None when no file manages it."
+        ),
     )
 
 
@@ -332,6 +337,18 @@ def describe_trigger(record: ScheduleRecord) -> str:
     return f"once at {trigger['at']}"
 
 
+def override_view(
+    document: Mapping[str, Any], managed_document: Mapping[str, Any] | None
+) -> dict[str, JsonValue] | None:
+    """What differs from the file, field by field; None when no file manages the row."""
+    if managed_document is None:
+        return None
+    return {
+        key: {"file": change.before, "current": change.after}
+        for key, change in overrides(document, managed_document).items()
+    }
+
+
 def render(record: ScheduleRecord, last: ExecutionRecord | None) -> dict[str, Any]:
     """The schedule as the API shows it: document, then read-only fields."""
     fields = ReadOnlyFields(
@@ -355,6 +372,7 @@ def render(record: ScheduleRecord, last: ExecutionRecord | None) -> dict[str, An
         trigger_description=describe_trigger(record),
         managed_by=record.managed_by,
         managed_file=record.managed_file,
+        override=override_view(record.document, record.managed_document),
     )
     return {**record.document, **fields.model_dump(mode="json")}
 

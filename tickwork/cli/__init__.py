@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from tickwork import __version__
-from tickwork.cli import cron, db, login, runs, schedules, serve, stats, token
+from tickwork.cli import apply, cron, db, login, runs, schedules, schema, serve, stats, token
 from tickwork.errors import TickworkError
 
 app = typer.Typer(
@@ -23,6 +23,8 @@ app.add_typer(cron.app, name="cron")
 app.add_typer(db.app, name="db")
 app.add_typer(token.app, name="token")
 app.command()(serve.serve)
+app.command()(apply.apply)
+app.command()(schema.schema)
 app.add_typer(schedules.app, name="schedules")
 app.add_typer(runs.app, name="runs")
 app.command()(stats.stats)

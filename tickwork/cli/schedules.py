@@ -315,6 +315,8 @@ def read_document(source: str) -> dict[str, Any]:
     """One schedule document from a YAML or JSON file (``-``: stdin), instants kept as text."""
     import yaml
 
+    from tickwork.manifests.loading import instant_preserving_loader
+
     where = "stdin" if source == "-" else source
     try:
         text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
@@ -322,7 +324,9 @@ def read_document(source: str) -> dict[str, Any]:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise InputError(f"cannot read {where}: {reason}") from None
     try:
-        documents = [d for d in yaml.load_all(text, Loader=_loader()) if d is not None]
+        documents = [
+            d for d in yaml.load_all(text, Loader=instant_preserving_loader()) if d is not None
+        ]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
@@ -333,20 +337,6 @@ def read_document(source: str) -> dict[str, Any]:
     if not isinstance(documents[0], dict):
         raise InputError(f"{where} must hold a mapping (name:, trigger:, action:, …)")
     return documents[0]
-
-
-def _loader() -> type[Any]:
-    """A safe YAML loader that leaves instants as written (the server parses them)."""
-    import yaml
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    Loader.yaml_implicit_resolvers = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-    return Loader
 
 
 def _json_object(text: str) -> dict[str, Any]:

@@ -68,6 +68,7 @@ from tickwork.store.changes import announce_change, announce_queued
 from tickwork.store.executions import RunTiming, SqlExecutionStore
 from tickwork.store.protocols import (
     ExecutionRecord,
+    Managed,
     NewExecution,
     NewSchedule,
     ScheduleRecord,
@@ -312,17 +313,25 @@ class ScheduleService:
     # ----------------------------------------------------------------------------------
     # Changing
 
-    def create(
-        self,
-        data: Mapping[str, Any],
-        *,
-        managed_by: str | None = None,
-        managed_file: str | None = None,
-        caller: Caller = SYSTEM,
-    ) -> ScheduleRecord:
+    def create(self, data: Mapping[str, Any], *, caller: Caller = SYSTEM) -> ScheduleRecord:
         """Validate ``data`` (a schedule document) and store it; ``Conflict`` if the name
         is taken in its namespace, ``Forbidden`` if ``caller`` may not create its action."""
         document = ScheduleDocument.from_mapping(data)
+        with self._engine.begin() as conn:
+            record = self.create_in(conn, document, caller=caller)
+        self._on_change()
+        return record
+
+    def create_in(
+        self,
+        conn: Connection,
+        document: ScheduleDocument,
+        *,
+        caller: Caller = SYSTEM,
+        managed: Managed | None = None,
+    ) -> ScheduleRecord:
+        """:meth:`create` inside the caller's transaction (call :meth:`changed` after it
+        commits); ``managed``: the YAML set and file that declare it."""
         stored = document.model_dump(mode="json")
         require_action_allowed(caller, stored)
         if not caller.sees(document.namespace):
@@ -347,17 +356,53 @@ class ScheduleService:
             state=ScheduleState.PAUSED if document.paused else ScheduleState.ACTIVE,
             next_fire_at=next_fire_at,
             pause_note=document.pause_note if document.paused else None,
-            managed_by=managed_by,
-            managed_file=managed_file,
+            managed_by=None if managed is None else managed.set_name,
+            managed_file=None if managed is None else managed.file,
+            managed_document=None if managed is None else managed.document,
         )
-        with self._engine.begin() as conn:
-            try:
-                record = self._schedules.insert(conn, new)
-            except Conflict as exc:
-                raise _name_taken(exc, document.namespace, document.name) from None
-            announce_change(conn)
-        self._on_change()
+        try:
+            record = self._schedules.insert(conn, new)
+        except Conflict as exc:
+            raise _name_taken(exc, document.namespace, document.name) from None
+        announce_change(conn)
         return record
+
+    def replace_in(
+        self,
+        conn: Connection,
+        schedule_id: uuid.UUID,
+        document: ScheduleDocument,
+        *,
+        caller: Caller = SYSTEM,
+        managed: Managed | None = None,
+    ) -> ScheduleRecord:
+        """:meth:`update` inside the caller's transaction (call :meth:`changed` after it
+        commits); with ``managed``, the schedule is (now) owned by that set and file."""
+        require_action_allowed(caller, document.model_dump(mode="json"))
+        old = self._locked(conn, schedule_id, caller=caller)
+        return self._replace(conn, old, document, managed=managed)
+
+    def delete_in(
+        self,
+        conn: Connection,
+        schedule_id: uuid.UUID,
+        *,
+        expected_revision: int | None = None,
+        caller: Caller = SYSTEM,
+    ) -> int:
+        """:meth:`delete` inside the caller's transaction (call :meth:`changed` after it
+        commits)."""
+        self._locked(conn, schedule_id, expected_revision, caller)
+        cancelled = self._executions.cancel_active(
+            conn, schedule_id, now=self._clock.now(), reason=DELETED_REASON
+        )
+        self._schedules.delete(conn, schedule_id)
+        announce_change(conn)
+        return cancelled
+
+    def changed(self) -> None:
+        """Tell this node's scheduler that schedules changed (after a commit of ``*_in``)."""
+        self._on_change()
 
     def update(
         self,
@@ -430,12 +475,9 @@ class ScheduleService:
         """Delete the schedule; its unfinished runs are cancelled (returns how many), its
         finished ones stay in the history."""
         with self._engine.begin() as conn:
-            self._locked(conn, schedule_id, expected_revision, caller)
-            cancelled = self._executions.cancel_active(
-                conn, schedule_id, now=self._clock.now(), reason=DELETED_REASON
+            cancelled = self.delete_in(
+                conn, schedule_id, expected_revision=expected_revision, caller=caller
             )
-            self._schedules.delete(conn, schedule_id)
-            announce_change(conn)
         self._on_change()
         return cancelled
 
@@ -559,7 +601,12 @@ class ScheduleService:
         return schedule
 
     def _replace(
-        self, conn: Connection, old: ScheduleRecord, document: ScheduleDocument
+        self,
+        conn: Connection,
+        old: ScheduleRecord,
+        document: ScheduleDocument,
+        *,
+        managed: Managed | None = None,
     ) -> ScheduleRecord:
         """Store ``document`` as ``old``'s new definition; its identity cannot change."""
         problems = [
@@ -570,10 +617,16 @@ class ScheduleService:
         if problems:
             raise InvalidDocument(problems)
         stored = document.model_dump(mode="json")
-        return self._write(conn, old, stored, paused=document.paused)
+        return self._write(conn, old, stored, paused=document.paused, managed=managed)
 
     def _write(
-        self, conn: Connection, old: ScheduleRecord, stored: Mapping[str, Any], *, paused: bool
+        self,
+        conn: Connection,
+        old: ScheduleRecord,
+        stored: Mapping[str, Any],
+        *,
+        paused: bool,
+        managed: Managed | None = None,
     ) -> ScheduleRecord:
         """Settle what ``old`` owes by now, then store ``stored`` as the new definition."""
         now = self._clock.now()
@@ -608,6 +661,13 @@ class ScheduleService:
             pause_note=stored.get("pause_note") if paused else None,
             next_fire_at=next_fire_at,
         )
+        if managed is not None:
+            changed = replace(
+                changed,
+                managed_by=managed.set_name,
+                managed_file=managed.file,
+                managed_document=dict(managed.document),
+            )
         record = self._schedules.update(conn, changed, now)
         announce_change(conn)
         return record

@@ -23,13 +23,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from tickwork.clock import Clock
 from tickwork.errors import Conflict, Forbidden, InvalidDocument, NotFound
 from tickwork.ids import IdGenerator
 from tickwork.service.access import ADMIN_ONLY_ACTIONS, SYSTEM, Caller, Scope
 from tickwork.spec.workflows import WorkflowDocument
+from tickwork.store.protocols import Managed
 from tickwork.store.workflows import NAME_TAKEN, SqlWorkflowStore, WorkflowRecord
 
 __all__ = ["MAX_PAGE", "WorkflowPage", "WorkflowService", "require_steps_allowed"]
@@ -106,42 +107,11 @@ class WorkflowService:
     # ----------------------------------------------------------------------------------
     # Changing
 
-    def create(
-        self,
-        data: object,
-        *,
-        caller: Caller = SYSTEM,
-        managed_by: str | None = None,
-        managed_file: str | None = None,
-    ) -> WorkflowRecord:
+    def create(self, data: object, *, caller: Caller = SYSTEM) -> WorkflowRecord:
         """Validate ``data`` (a loaded workflow document) and store it as version 1."""
         document = WorkflowDocument.from_mapping(data)
-        if not caller.sees(document.namespace):
-            raise Forbidden(
-                f"a token of namespace {caller.namespace!r} cannot create workflows in "
-                f"namespace {document.namespace!r}"
-            )
-        require_steps_allowed(caller, document)
         with self._engine.begin() as conn:
-            try:
-                return self._store.insert(
-                    conn,
-                    workflow_id=self._ids.new(),
-                    namespace=document.namespace,
-                    name=document.name,
-                    document=document.model_dump(mode="json"),
-                    now=self._clock.now(),
-                    managed_by=managed_by,
-                    managed_file=managed_file,
-                )
-            except Conflict as exc:
-                if exc.constraint != NAME_TAKEN:
-                    raise
-                raise Conflict(
-                    f"a workflow named {document.name!r} already exists in namespace "
-                    f"{document.namespace!r}",
-                    constraint=NAME_TAKEN,
-                ) from None
+            return self.create_in(conn, document, caller=caller)
 
     def update(
         self,
@@ -155,43 +125,99 @@ class WorkflowService:
         (constraint ``version``) if the stored version is another."""
         document = WorkflowDocument.from_mapping(data)
         with self._engine.begin() as conn:
-            old = _visible(self._store.get(conn, workflow_id, for_update=True), caller, workflow_id)
-            if expected_version is not None and old.version != expected_version:
-                raise Conflict(
-                    f"workflow {old.namespace}/{old.name} is at version {old.version}, not "
-                    f"{expected_version}: it changed since you read it",
-                    constraint="version",
-                )
-            problems = [
-                (key, f"cannot change (it is {getattr(old, key)!r}); create a new workflow")
-                for key in ("namespace", "name")
-                if getattr(document, key) != getattr(old, key)
-            ]
-            if problems:
-                raise InvalidDocument(problems)
-            require_steps_allowed(caller, document)
-            return self._store.update(
-                conn, old, document.model_dump(mode="json"), self._clock.now()
+            return self.replace_in(
+                conn, workflow_id, document, caller=caller, expected_version=expected_version
             )
 
     def delete(self, workflow_id: uuid.UUID, *, caller: Caller = SYSTEM) -> None:
         """Delete the workflow; ``Conflict`` while a schedule of its namespace starts it."""
         with self._engine.begin() as conn:
-            old = _visible(self._store.get(conn, workflow_id, for_update=True), caller, workflow_id)
-            users = [
-                name
-                for name, document in self._store.schedule_documents(conn, old.namespace)
-                if document.get("workflow") == old.name
-            ]
-            if users:
-                more = f" and {len(users) - 5} more" if len(users) > 5 else ""
-                shown = ", ".join(users[:5]) + more
-                raise Conflict(
-                    f"workflow {old.namespace}/{old.name} is started by schedule(s) {shown}; "
-                    "change or delete them first",
-                    constraint="schedules",
-                )
-            self._store.delete(conn, workflow_id)
+            self.delete_in(conn, workflow_id, caller=caller)
+
+    # ----------------------------------------------------------------------------------
+    # The same, inside the caller's transaction (``tickwork apply`` changes many at once)
+
+    def create_in(
+        self,
+        conn: Connection,
+        document: WorkflowDocument,
+        *,
+        caller: Caller = SYSTEM,
+        managed: Managed | None = None,
+    ) -> WorkflowRecord:
+        if not caller.sees(document.namespace):
+            raise Forbidden(
+                f"a token of namespace {caller.namespace!r} cannot create workflows in "
+                f"namespace {document.namespace!r}"
+            )
+        require_steps_allowed(caller, document)
+        try:
+            return self._store.insert(
+                conn,
+                workflow_id=self._ids.new(),
+                namespace=document.namespace,
+                name=document.name,
+                document=document.model_dump(mode="json"),
+                now=self._clock.now(),
+                managed=managed,
+            )
+        except Conflict as exc:
+            if exc.constraint != NAME_TAKEN:
+                raise
+            raise Conflict(
+                f"a workflow named {document.name!r} already exists in namespace "
+                f"{document.namespace!r}",
+                constraint=NAME_TAKEN,
+            ) from None
+
+    def replace_in(
+        self,
+        conn: Connection,
+        workflow_id: uuid.UUID,
+        document: WorkflowDocument,
+        *,
+        caller: Caller = SYSTEM,
+        expected_version: int | None = None,
+        managed: Managed | None = None,
+    ) -> WorkflowRecord:
+        """With ``managed``, the workflow is (now) owned by that set and file."""
+        old = _visible(self._store.get(conn, workflow_id, for_update=True), caller, workflow_id)
+        if expected_version is not None and old.version != expected_version:
+            raise Conflict(
+                f"workflow {old.namespace}/{old.name} is at version {old.version}, not "
+                f"{expected_version}: it changed since you read it",
+                constraint="version",
+            )
+        problems = [
+            (key, f"cannot change (it is {getattr(old, key)!r}); create a new workflow")
+            for key in ("namespace", "name")
+            if getattr(document, key) != getattr(old, key)
+        ]
+        if problems:
+            raise InvalidDocument(problems)
+        require_steps_allowed(caller, document)
+        return self._store.update(
+            conn, old, document.model_dump(mode="json"), self._clock.now(), managed=managed
+        )
+
+    def delete_in(
+        self, conn: Connection, workflow_id: uuid.UUID, *, caller: Caller = SYSTEM
+    ) -> None:
+        old = _visible(self._store.get(conn, workflow_id, for_update=True), caller, workflow_id)
+        users = [
+            name
+            for name, document in self._store.schedule_documents(conn, old.namespace)
+            if document.get("workflow") == old.name
+        ]
+        if users:
+            more = f" and {len(users) - 5} more" if len(users) > 5 else ""
+            shown = ", ".join(users[:5]) + more
+            raise Conflict(
+                f"workflow {old.namespace}/{old.name} is started by schedule(s) {shown}; "
+                "change or delete them first",
+                constraint="schedules",
+            )
+        self._store.delete(conn, workflow_id)
 
 
 def _visible(record: WorkflowRecord, caller: Caller, key: object) -> WorkflowRecord:

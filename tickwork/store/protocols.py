@@ -35,6 +35,16 @@ from tickwork.schedule.policies import ExecutionStatus, ExecutionTrigger, Schedu
 # Values
 
 
+@dataclass(frozen=True, slots=True)
+class Managed:
+    """Who owns a row declared in a file: the YAML set, the file (relative to the set's
+    root) and the document as that file declares it."""
+
+    set_name: str
+    file: str
+    document: Mapping[str, Any]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NewSchedule:
     """A schedule to insert: what the caller decides. The store sets ``revision`` to 1,
@@ -52,6 +62,7 @@ class NewSchedule:
     pause_note: str | None = None
     managed_by: str | None = None
     managed_file: str | None = None
+    managed_document: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,10 +83,11 @@ class ScheduleRecord:
     runs_count: int
     consecutive_failures: int
     revision: int
-    managed_by: str | None
+    managed_by: str | None  # the YAML set that owns it
     managed_file: str | None
     created_at: datetime
     updated_at: datetime
+    managed_document: Mapping[str, Any] | None = None  # the document as its file declares it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -226,11 +238,11 @@ class ScheduleStore(Protocol):
 
         Changeable: ``document``, ``trigger_kind``, ``timezone``, ``state``, ``pause_note``,
         ``next_fire_at``, ``last_fired_at``, ``runs_count``, ``consecutive_failures``,
-        ``managed_by``, ``managed_file``. ``id``, ``namespace``, ``name`` and ``created_at``
-        are not written. Returns the stored row with ``revision`` + 1 and ``updated_at`` =
-        ``now``. Raises ``NotFound`` when the schedule is gone, and ``Conflict``
-        (``constraint="revision"``) when someone else changed it since it was read:
-        read it again, re-apply the change, retry.
+        ``managed_by``, ``managed_file``, ``managed_document``. ``id``, ``namespace``,
+        ``name`` and ``created_at`` are not written. Returns the stored row with
+        ``revision`` + 1 and ``updated_at`` = ``now``. Raises ``NotFound`` when the
+        schedule is gone, and ``Conflict`` (``constraint="revision"``) when someone else
+        changed it since it was read: read it again, re-apply the change, retry.
         """
         ...
 

@@ -50,6 +50,7 @@ _CHANGEABLE = (
     "consecutive_failures",
     "managed_by",
     "managed_file",
+    "managed_document",
 )
 
 
@@ -81,6 +82,7 @@ class SqlScheduleStore:
             "revision": 1,
             "managed_by": schedule.managed_by,
             "managed_file": schedule.managed_file,
+            "managed_document": _json_or_none(schedule.managed_document),
             "created_at": schedule.created_at,
             "updated_at": schedule.created_at,
         }
@@ -102,6 +104,7 @@ class SqlScheduleStore:
     def update(self, conn: Connection, schedule: ScheduleRecord, now: datetime) -> ScheduleRecord:
         values: dict[str, Any] = {name: getattr(schedule, name) for name in _CHANGEABLE}
         values["document"] = dict(schedule.document)
+        values["managed_document"] = _json_or_none(schedule.managed_document)
         values["state"] = ScheduleState(schedule.state).value
         values["revision"] = schedule.revision + 1
         values["updated_at"] = now
@@ -121,6 +124,15 @@ class SqlScheduleStore:
                 constraint="revision",
             )
         return schedule_from_row(row._mapping)
+
+    def managed_by(self, conn: Connection, set_name: str) -> list[ScheduleRecord]:
+        """Every schedule the YAML set ``set_name`` manages, by namespace then name."""
+        query = (
+            sa.select(schedules).where(_c.managed_by == set_name).order_by(_c.namespace, _c.name)
+        )
+        with translated_errors():
+            rows = conn.execute(query).mappings().all()
+        return [schedule_from_row(row) for row in rows]
 
     def delete(self, conn: Connection, schedule_id: uuid.UUID) -> None:
         with translated_errors():
@@ -266,6 +278,10 @@ class SqlScheduleStore:
         if row is None:
             raise NotFound("schedule", key)
         return schedule_from_row(row)
+
+
+def _json_or_none(document: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    return None if document is None else dict(document)
 
 
 def _due(now: datetime, limit: int) -> sa.Select[Any]:

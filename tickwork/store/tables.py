@@ -74,6 +74,7 @@ workflows = sa.Table(
     sa.Column("document", JSON, nullable=False),
     sa.Column("managed_by", sa.String(255), nullable=True),
     sa.Column("managed_file", sa.Text(), nullable=True),
+    sa.Column("managed_document", JSON, nullable=True),
     *_timestamps(),
     sa.UniqueConstraint("namespace", "name"),
 )
@@ -96,6 +97,8 @@ schedules = sa.Table(
     sa.Column("revision", sa.Integer(), nullable=False, default=1),  # optimistic concurrency
     sa.Column("managed_by", sa.String(255), nullable=True),  # the YAML set that owns it
     sa.Column("managed_file", sa.Text(), nullable=True),
+    # The document as its file declares it: what ``document`` differs by is an override.
+    sa.Column("managed_document", JSON, nullable=True),
     *_timestamps(),
     sa.UniqueConstraint("namespace", "name"),
     _one_of("trigger_kind", TRIGGER_KINDS),

@@ -19,9 +19,10 @@ from sqlalchemy.engine import Connection, RowMapping
 from tickwork.errors import Conflict, NotFound
 from tickwork.store.engine import is_postgres
 from tickwork.store.errors import translated_errors
+from tickwork.store.protocols import Managed
 from tickwork.store.tables import schedules, workflows
 
-__all__ = ["NAME_TAKEN", "SqlWorkflowStore", "WorkflowRecord"]
+__all__ = ["NAME_TAKEN", "SqlWorkflowStore", "WorkflowRecord", "managed_values"]
 
 NAME_TAKEN = "uq_workflows_namespace_name"
 """The constraint that refuses a second workflow of the same name in a namespace."""
@@ -38,10 +39,22 @@ class WorkflowRecord:
     name: str
     version: int
     document: Mapping[str, Any]
-    managed_by: str | None
+    managed_by: str | None  # the YAML set that owns it
     managed_file: str | None
     created_at: datetime
     updated_at: datetime
+    managed_document: Mapping[str, Any] | None = None  # the document as its file declares it
+
+
+def managed_values(managed: Managed | None) -> dict[str, Any]:
+    """The ``managed_*`` columns of a row owned by ``managed`` (all NULL: made by hand)."""
+    if managed is None:
+        return {"managed_by": None, "managed_file": None, "managed_document": None}
+    return {
+        "managed_by": managed.set_name,
+        "managed_file": managed.file,
+        "managed_document": dict(managed.document),
+    }
 
 
 def _record(row: RowMapping) -> WorkflowRecord:
@@ -60,8 +73,7 @@ class SqlWorkflowStore:
         name: str,
         document: Mapping[str, Any],
         now: datetime,
-        managed_by: str | None = None,
-        managed_file: str | None = None,
+        managed: Managed | None = None,
     ) -> WorkflowRecord:
         """Version 1 of a new workflow; ``Conflict`` (``NAME_TAKEN``) if the name is taken."""
         values = {
@@ -70,8 +82,7 @@ class SqlWorkflowStore:
             "name": name,
             "version": 1,
             "document": dict(document),
-            "managed_by": managed_by,
-            "managed_file": managed_file,
+            **managed_values(managed),
             "created_at": now,
             "updated_at": now,
         }
@@ -132,13 +143,24 @@ class SqlWorkflowStore:
         workflow: WorkflowRecord,
         document: Mapping[str, Any],
         now: datetime,
+        *,
+        managed: Managed | None = None,
     ) -> WorkflowRecord:
         """Store ``document`` as version ``workflow.version + 1``; ``Conflict`` (constraint
-        ``version``) if the stored version is no longer ``workflow.version``."""
+        ``version``) if the stored version is no longer ``workflow.version``. With
+        ``managed``, the workflow is (now) owned by that set and file; without, ownership
+        stays as it was."""
+        values: dict[str, Any] = {
+            "document": dict(document),
+            "version": workflow.version + 1,
+            "updated_at": now,
+        }
+        if managed is not None:
+            values.update(managed_values(managed))
         statement = (
             sa.update(workflows)
             .where(_c.id == workflow.id, _c.version == workflow.version)
-            .values(document=dict(document), version=workflow.version + 1, updated_at=now)
+            .values(values)
             .returning(workflows)
         )
         with translated_errors():
@@ -151,6 +173,15 @@ class SqlWorkflowStore:
                 constraint="version",
             )
         return _record(row._mapping)
+
+    def managed_by(self, conn: Connection, set_name: str) -> list[WorkflowRecord]:
+        """Every workflow the YAML set ``set_name`` manages, by namespace then name."""
+        query = (
+            sa.select(workflows).where(_c.managed_by == set_name).order_by(_c.namespace, _c.name)
+        )
+        with translated_errors():
+            rows = conn.execute(query).mappings().all()
+        return [_record(row) for row in rows]
 
     def delete(self, conn: Connection, workflow_id: uuid.UUID) -> None:
         with translated_errors():

@@ -15,12 +15,15 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+from pydantic import Field, JsonValue
 
 from tickwork.api.deps import NodeDep, Reader, Writer
 from tickwork.api.problems import COMMON_PROBLEMS, PreconditionFailed, problem_responses
 from tickwork.api.representations import Page, decode_cursor, encode_cursor
+from tickwork.api.schedule_views import override_view
 from tickwork.errors import Conflict, InvalidSpec
 from tickwork.service.workflows import MAX_PAGE, WorkflowService
+from tickwork.spec.json_schema import inlined
 from tickwork.spec.types import NAME_PATTERN
 from tickwork.spec.workflows import WorkflowDocument
 from tickwork.store.workflows import WorkflowRecord
@@ -35,7 +38,15 @@ _UNREADABLE = problem_responses(
     _400="The body could not be read as JSON text (not UTF-8, for one)."
 )
 
-READ_ONLY = ("id", "version", "created_at", "updated_at", "managed_by", "managed_file")
+READ_ONLY = (
+    "id",
+    "version",
+    "created_at",
+    "updated_at",
+    "managed_by",
+    "managed_file",
+    "override",
+)
 
 
 class Workflow(WorkflowDocument):
@@ -47,43 +58,26 @@ class Workflow(WorkflowDocument):
     updated_at: datetime
     managed_by: str | None
     managed_file: str | None
-
-
-def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
-    """A JSON schema with its ``$defs`` written in place (none of ours is recursive), so
-    it stands alone inside the OpenAPI document. Discriminator mappings, which point into
-    ``$defs``, go too: each ``oneOf`` branch already fixes its ``kind`` with ``const``."""
-    defs = schema.pop("$defs", {})
-
-    def inline(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                return inline(defs[ref.removeprefix("#/$defs/")])
-            return {
-                key: inline(value)
-                for key, value in node.items()
-                if not (key == "discriminator" and isinstance(value, dict) and "mapping" in value)
-            }
-        if isinstance(node, list):
-            return [inline(item) for item in node]
-        return node
-
-    inlined: dict[str, Any] = inline(schema)
-    return inlined
+    override: dict[str, JsonValue] | None = Field(
+        default=None,
+        description=(
+            "Fields of a YAML-managed workflow changed through the API since its file was "
+            'applied, each as {"file": ..., "current": ...}; None when no file manages it.'
+        ),
+    )
 
 
 _DOCUMENT_BODY = {
     "requestBody": {
         "required": True,
-        "content": {"application/json": {"schema": _inlined(WorkflowDocument.model_json_schema())}},
+        "content": {"application/json": {"schema": inlined(WorkflowDocument.model_json_schema())}},
     }
 }
 DocumentBody = Annotated[Any, Body()]
 
 
 def _service(node: NodeDep) -> WorkflowService:
-    return WorkflowService(node.engine, node.clock)
+    return node.workflows
 
 
 Workflows = Annotated[WorkflowService, Depends(_service)]
@@ -196,6 +190,7 @@ def _representation(record: WorkflowRecord) -> Workflow:
             "updated_at": record.updated_at,
             "managed_by": record.managed_by,
             "managed_file": record.managed_file,
+            "override": override_view(record.document, record.managed_document),
         }
     )
 

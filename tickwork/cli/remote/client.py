@@ -185,11 +185,20 @@ class ApiClient:
         if status == 401:
             detail += " (check --token, TICKWORK_TOKEN or `tickwork login`)"
         fields = [
-            (str(e.get("field", "")), str(e.get("message", "")))
+            (_where(e), str(e.get("message", "")))
             for e in body.get("errors") or []
             if isinstance(e, dict)
         ]
         return ApiError(detail, status=status, fields=fields)
+
+
+def _where(error: Mapping[str, Any]) -> str:
+    """``field``, or ``file:line: field`` for a problem in a file sent to apply."""
+    field = str(error.get("field", ""))
+    if "file" not in error:
+        return field
+    place = f"{error['file']}:{error.get('line', 1)}"
+    return f"{place}: {field}" if field else place
 
 
 def _retry_after(response: httpx.Response) -> float:
