@@ -130,5 +130,5 @@ class InvalidManifests(InvalidSpec):
     def __str__(self) -> str:
         if len(self.problems) == 1:
             return str(self.problems[0])
-        lines = "\n".join(f"  {problem}" for problem in self.problems)
+        lines = "\n".join(f"  - {problem}" for problem in self.problems)
         return f"{len(self.problems)} problems, nothing applied:\n{lines}"

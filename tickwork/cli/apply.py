@@ -105,10 +105,12 @@ def apply(
     render(answer, files=len(loaded.files), verbose=verbose)
 
 
-def render(answer: dict[str, Any], *, files: int, verbose: bool = False) -> None:
+def render(answer: dict[str, Any], *, files: int | None = None, verbose: bool = False) -> None:
     """The answer of ``POST /apply`` as a readable diff and a summary line."""
     dry = bool(answer["dry_run"])
-    title = f"Set {answer['set']} ({files} file{'s' if files != 1 else ''})"
+    title = f"Set {answer['set']}"
+    if files is not None:
+        title += f" ({files} file{'s' if files != 1 else ''})"
     out.print(f"[bold]{escape(title)}[/bold]" + (": dry run, nothing changed" if dry else ""))
     for change in answer["changes"]:
         if change["action"] == "unchanged" and not verbose:

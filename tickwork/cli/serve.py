@@ -14,16 +14,21 @@ import signal
 import threading
 from collections.abc import Sequence
 from datetime import UTC, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tickwork.cli.db import DbOpt, resolve_db
 
 if TYPE_CHECKING:
+    from tickwork.errors import TickworkError
+    from tickwork.manifests.directory import ConfigDirectory
     from tickwork.node import Node
+    from tickwork.service.apply import ApplyResult
     from tickwork.store.protocols import NewExecution, ScheduleRecord
     from tickwork.store.queue import FinishedRun
 
@@ -34,12 +39,17 @@ def serve(
     db: DbOpt = None,
     host: Annotated[str, typer.Option(help="Address the HTTP server listens on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port of the HTTP server.", min=1, max=65535)] = 8787,
-    examples: Annotated[
-        bool,
+    config: Annotated[
+        Path | None,
         typer.Option(
-            "--examples", help="Create the example schedules first (those not there yet)."
+            "--config",
+            help="A directory of schedule and workflow YAML files to apply at start and "
+            "whenever they change (pruning what they no longer declare).",
+            exists=True,
+            file_okay=False,
+            show_default=False,
         ),
-    ] = False,
+    ] = None,
     slots: Annotated[
         int, typer.Option(help="Runs the worker executes at once.", min=1, max=10_000)
     ] = 200,
@@ -91,8 +101,9 @@ def serve(
             ),
         )
         try:
-            if examples:
-                _create_examples(node)
+            directory = _config_directory(node, config) if config is not None else None
+            if directory is not None:
+                directory.reconcile()
             _print_schedules(node.schedules.list_all())
             _out.print(
                 f"Tickwork on {display_url(url)} (schema {revision}), "
@@ -100,7 +111,7 @@ def serve(
                 soft_wrap=True,
             )
             _print_initial_token(node)
-            asyncio.run(_run(node, host, port, rate_limit, stop_requested))
+            asyncio.run(_run(node, host, port, rate_limit, stop_requested, directory))
         finally:
             node.close()
     except KeyboardInterrupt:  # Ctrl-C before the loop took SIGINT over
@@ -109,7 +120,12 @@ def serve(
 
 
 async def _run(
-    node: Node, host: str, port: int, rate_limit: float, stop_requested: threading.Event
+    node: Node,
+    host: str,
+    port: int,
+    rate_limit: float,
+    stop_requested: threading.Event,
+    directory: ConfigDirectory | None,
 ) -> None:
     from tickwork.api.app import ApiSettings, create_app
     from tickwork.api.server import serve_node
@@ -120,7 +136,37 @@ async def _run(
     if stop_requested.is_set():
         node.stop()
     app = create_app(node, ApiSettings(rate_per_token=rate_limit))
-    await serve_node(node, app, host, port)
+    stop_watching = asyncio.Event()
+    watching = None
+    if directory is not None:
+        watching = asyncio.create_task(directory.watch(stop_watching))
+    try:
+        await serve_node(node, app, host, port)
+    finally:
+        stop_watching.set()
+        if watching is not None:
+            await watching
+
+
+def _config_directory(node: Node, path: Path) -> ConfigDirectory:
+    from tickwork.api.routers.apply import apply_response
+    from tickwork.cli.apply import render
+    from tickwork.manifests.directory import ConfigDirectory
+
+    def applied(result: ApplyResult) -> None:
+        if any(change.action != "unchanged" for change in result.changes):
+            render(apply_response(result).model_dump(mode="json"))
+
+    def failed(error: TickworkError) -> None:
+        _out.print(f"[red]{escape(str(path))} not applied, nothing changed:[/red]")
+        _out.print(escape(str(error)), soft_wrap=True)
+
+    def watching() -> None:
+        _out.print(f"Watching {escape(str(path))} for changes", soft_wrap=True)
+
+    return ConfigDirectory(
+        node.apply, path, on_applied=applied, on_error=failed, on_watching=watching
+    )
 
 
 def _print_initial_token(node: Node) -> None:
@@ -135,22 +181,9 @@ def _print_initial_token(node: Node) -> None:
         )
 
 
-def _create_examples(node: Node) -> None:
-    from tickwork.errors import NotFound
-    from tickwork.examples import example_documents
-
-    for document in example_documents():
-        namespace = str(document.get("namespace", "default"))
-        try:
-            node.schedules.find(namespace, str(document["name"]))
-        except NotFound:
-            record = node.schedules.create(document)
-            _out.print(f"created example schedule [bold]{record.name}[/bold]")
-
-
 def _print_schedules(schedules: Sequence[ScheduleRecord]) -> None:
     if not schedules:
-        _out.print("No schedules yet: `tickwork serve --examples` creates a few.")
+        _out.print("No schedules yet: `tickwork serve --config examples` applies a few.")
         return
     table = Table(title=f"{len(schedules)} schedules", title_justify="left")
     for column in ("schedule", "trigger", "time zone", "state", "next fire, UTC"):

@@ -121,15 +121,24 @@ def parse_text(text: str, file: str) -> list[Declared]:
             lines.pop("kind", None)
             declared.append(Declared(kind, data, file, line, lines))
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        problems.append(SourceProblem(file, line, "", f"is not valid YAML: {problem}"))
+        problems.append(_yaml_problem(file, exc))
     finally:
         loader.dispose()
     if problems:
         raise InvalidManifests(problems)
     return declared
+
+
+def _yaml_problem(file: str, exc: yaml.YAMLError) -> SourceProblem:
+    """Where the parser stopped, and where what it was reading began (an unclosed bracket
+    is found at the end of the file, but was opened much earlier)."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + 1 if mark is not None else 1
+    message = f"is not valid YAML: {getattr(exc, 'problem', None) or str(exc).splitlines()[0]}"
+    context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and context_mark is not None and context_mark.line + 1 != line:
+        message += f" ({context} that starts on line {context_mark.line + 1})"
+    return SourceProblem(file, line, "", message)
 
 
 def _kind_problem(file: str, line: int, kind: object) -> SourceProblem:

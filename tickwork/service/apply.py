@@ -51,7 +51,7 @@ from tickwork.store.workflows import SqlWorkflowStore, WorkflowRecord
 
 __all__ = ["ACTIONS", "ApplyResult", "ApplyService", "Change"]
 
-ACTIONS = ("create", "update", "unchanged", "delete", "orphaned")
+ACTIONS = ("create", "update", "delete", "unchanged", "orphaned")
 """What an apply does to each row: ``orphaned`` rows are managed by the set but no longer
 declared, and stay because ``prune`` was not asked for."""
 

@@ -11,6 +11,7 @@ import httpx
 from tests.integration.api.rig import Server
 
 from .conftest import actions, applied, apply_body, problems
+from .files import PING
 
 REPORT = """\
 # The nightly report, Berlin time.
@@ -23,16 +24,6 @@ timezone: Europe/Berlin
 action:
   kind: http
   url: http://127.0.0.1:9/report
-"""
-
-PING = """\
-kind: Schedule
-name: ping
-trigger:
-  interval: {every}
-action:
-  kind: http
-  url: http://127.0.0.1:9/ping
 """
 
 PIPELINE = """\

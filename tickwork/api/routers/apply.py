@@ -98,7 +98,7 @@ def apply(body: ApplyRequest, node: NodeDep, caller: Writer) -> ApplyResponse:
         adopt=body.adopt,
         caller=caller,
     )
-    return _response(result)
+    return apply_response(result)
 
 
 def _diff(changes: dict[str, FieldChange]) -> dict[str, FieldDiff]:
@@ -120,7 +120,8 @@ def _change(change: Change) -> AppliedChange:
     )
 
 
-def _response(result: ApplyResult) -> ApplyResponse:
+def apply_response(result: ApplyResult) -> ApplyResponse:
+    """The answer of ``POST /apply`` for ``result``."""
     return ApplyResponse(
         set=result.set_name,
         dry_run=result.dry_run,
