@@ -23,6 +23,7 @@ from tickwork.dashboard.web import (
     render,
 )
 from tickwork.schedule.policies import ScheduleState
+from tickwork.service.managed import overrides
 from tickwork.service.schedules import MAX_PAGE
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -98,6 +99,7 @@ def schedule_page(
         chart=run_chart(run_points(history.items)),
         metrics=service.metrics(sid, METRICS_WINDOW, caller=viewer.caller),
         next_fires=[(fire.astimezone(zone), fire.astimezone(UTC)) for fire in fires],
+        overrides=overrides(record.document, record.managed_document),
     )
 
 
