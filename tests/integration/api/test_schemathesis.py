@@ -1,5 +1,5 @@
 """Schemathesis against the app's own OpenAPI schema, over real HTTP, on SQLite: whatever it
-sends, the schedules API never fails with a 5xx and answers as its schema says.
+sends, the schedules API (and apply) never fails with a 5xx and answers as its schema says.
 
 Each operation gets a few valid requests (positive mode) and a few that break the schema
 (negative mode), bounded so the file runs in well under a minute. Valid requests aimed at
@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from .rig import Server, serving
 
 APIOperation = AnyOperation[Any, Any, Any, Any]
-SCHEDULES = r"^/api/v1/schedules"
+SCHEDULES = r"^/api/v1/(schedules|apply)"
 EXAMPLES = 12
 """Per operation and mode."""
 
@@ -93,7 +93,7 @@ def fuzz(server: Server, operation: APIOperation, mode: GenerationMode, schedule
 
 def test_the_schedules_api_answers_as_its_schema_says(fuzzed: Server) -> None:
     found = operations(fuzzed)
-    assert len(found) == 14, [f"{o.method} {o.path}" for o in found]
+    assert len(found) == 15, [f"{o.method} {o.path}" for o in found]
     schedule_id = seed(fuzzed)
     for operation in found:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):

@@ -234,3 +234,40 @@ def test_moving_a_document_to_another_file_of_the_set_updates_its_file(server: S
         assert changes["ping"]["previous_file"] == "ping.yaml"
         assert changes["ping"]["fields"] == {}
         assert schedule(api, "ping")["managed_file"] == "all.yaml"
+
+
+def test_an_edit_of_a_managed_workflow_is_an_override_too(server: Server) -> None:
+    with server.client("admin") as api:
+        applied(api, "ops", {"pipeline.yaml": PIPELINE})
+        (workflow,) = api.get("/workflows").json()["items"]
+        assert workflow["override"] == {}
+        edited = {**workflow, "description": "hand-edited"}
+        answer = api.put(f"/workflows/{workflow['id']}", json=edited)
+        assert answer.status_code == 200, answer.text
+        shown = api.get(f"/workflows/{workflow['id']}").json()
+        assert shown["override"] == {"description": {"file": None, "current": "hand-edited"}}
+
+        again = applied(api, "ops", {"pipeline.yaml": PIPELINE})
+        (change,) = [c for c in again["changes"] if c["kind"] == "Workflow"]
+        assert change["action"] == "update"
+        assert change["reverted"] == {"description": {"before": "hand-edited", "after": None}}
+        restored = api.get(f"/workflows/{workflow['id']}").json()
+        assert restored["override"] == {} and restored["version"] == 3
+
+
+def test_two_applies_of_one_set_at_once_do_not_trip_over_each_other(server: Server) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tickwork.manifests.loading import parse_text
+
+    declared = [
+        item
+        for index in range(20)
+        for item in parse_text(PING.format(every="5m").replace("ping", f"ping-{index}"), "p.yaml")
+    ]
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: server.node.apply.apply("ops", declared), range(2)))
+    made = sorted(len([c for c in r.changes if c.action == "create"]) for r in results)
+    assert made == [0, 20]  # one made them all, the other found them made
+    with server.client("admin") as api:
+        assert len(names(api)) == 20
