@@ -12,18 +12,18 @@ def test_upgrade_then_current_then_check(tmp_path: Path) -> None:
 
     upgraded = tickwork("db", "upgrade", "--db", url)
     assert upgraded.returncode == 0, upgraded.stderr
-    assert upgraded.stdout == f"{url}: upgraded empty -> 0003 (head)\n"
+    assert upgraded.stdout == f"{url}: upgraded empty -> 0004 (head)\n"
 
     again = tickwork("db", "upgrade", "--db", url)
-    assert again.stdout == f"{url}: already at 0003 (head)\n"
+    assert again.stdout == f"{url}: already at 0004 (head)\n"
 
     current = tickwork("db", "current", "--db", url)
     assert current.returncode == 0, current.stderr
-    assert current.stdout == f"{url}: 0003 (head)\n"
+    assert current.stdout == f"{url}: 0004 (head)\n"
 
     checked = tickwork("db", "check", "--db", url)
     assert checked.returncode == 0, checked.stderr
-    assert checked.stdout == f"ok: {url} is at 0003 (head)\n"
+    assert checked.stdout == f"ok: {url} is at 0004 (head)\n"
 
 
 def test_check_on_a_missing_database_fails_in_one_line_and_creates_nothing(
@@ -36,7 +36,7 @@ def test_check_on_a_missing_database_fails_in_one_line_and_creates_nothing(
     assert checked.returncode == 1
     assert checked.stdout == ""
     assert checked.stderr == (
-        f"error: the database {url} is empty, not at 0003: run `tickwork db upgrade`\n"
+        f"error: the database {url} is empty, not at 0004: run `tickwork db upgrade`\n"
     )
     assert not (tmp_path / "missing.db").exists()
 

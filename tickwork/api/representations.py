@@ -75,6 +75,9 @@ class Execution(BaseModel):
     worker_id: str | None
     error: str | None
     result: Any = None
+    dismissed_at: datetime | None = Field(
+        default=None, description="When this dead run was removed from the dead list."
+    )
 
     @classmethod
     def of(cls, record: ExecutionRecord) -> Execution:
@@ -98,6 +101,7 @@ class Execution(BaseModel):
             finished_at=record.finished_at,
             duration_ms=_duration_ms(record.started_at, record.finished_at),
             lateness_ms=record.lateness_ms,
+            dismissed_at=record.dismissed_at,
             worker_id=record.worker_id,
             error=record.error,
             result=record.result,

@@ -9,6 +9,9 @@
   It needs the write scope only, even when the schedule's action is shell or python:
   the action was approved (by an admin) when the schedule was written, and re-running it
   is no more than starting that schedule by hand, which a writer may do too.
+* **Dismiss** removes a dead run from the dead list (the queue page's "remove"): it stays
+  in the history, with when it was removed. Re-running a dead run removes it too: it has
+  been dealt with.
 * **Namespaces.** A caller bound to a namespace sees only that namespace's runs: any
   other run is ``NotFound`` to it, for reading, cancelling and re-running alike.
 * **Lists** are newest first by id (UUIDv7: creation order) and paged by the last id
@@ -168,10 +171,26 @@ class RunService:
                 lateness_ms=0,
             )
             self._executions.record_fires(conn, [new])
+            if old.status is ExecutionStatus.DEAD:
+                self._executions.dismiss(conn, old.id, now)
             announce_queued(conn)
             created = self._executions.get(conn, new.id)
         self._on_queued()
         return created
+
+    def dismiss(self, execution_id: uuid.UUID, *, caller: Caller = SYSTEM) -> ExecutionRecord:
+        """Remove a dead run from the dead list; ``Conflict`` when it is not dead. Removing
+        one twice is not an error (the first removal stands)."""
+        with self._engine.begin() as conn:
+            run = _visible(self._executions.get(conn, execution_id), caller)
+            if run.status is not ExecutionStatus.DEAD:
+                raise Conflict(
+                    f"run {execution_id} is {run.status}, not dead; only dead runs are "
+                    "removed from the dead list",
+                    constraint="status",
+                )
+            self._executions.dismiss(conn, execution_id, self._clock.now())
+            return self._executions.get(conn, execution_id)
 
 
 def _visible(run: ExecutionRecord, caller: Caller) -> ExecutionRecord:

@@ -108,6 +108,8 @@ class ExecutionFilter:
     """``scheduled_for`` at or after this instant."""
     until: datetime | None = None
     """``scheduled_for`` before this instant."""
+    dismissed: bool | None = None
+    """True: only runs removed from the dead list; False: only the others."""
 
 
 def execution_from_row(row: RowMapping) -> ExecutionRecord:
@@ -296,6 +298,21 @@ class SqlExecutionStore:
             rows = conn.execute(query).mappings().all()
         return [execution_from_row(row) for row in rows]
 
+    def dismiss(self, conn: Connection, execution_id: uuid.UUID, now: datetime) -> bool:
+        """Remove a dead run from the dead list (it stays in the history); False when it is
+        not dead or was removed already."""
+        statement = (
+            sa.update(executions)
+            .where(
+                _c.id == execution_id,
+                _c.status == ExecutionStatus.DEAD.value,
+                _c.dismissed_at.is_(None),
+            )
+            .values(dismissed_at=now)
+        )
+        with translated_errors():
+            return conn.execute(statement).rowcount > 0
+
     def list_page(
         self,
         conn: Connection,
@@ -322,6 +339,9 @@ class SqlExecutionStore:
             conditions.append(_c.scheduled_for >= where.since)
         if where.until is not None:
             conditions.append(_c.scheduled_for < where.until)
+        if where.dismissed is not None:
+            dismissed = _c.dismissed_at.is_not(None)
+            conditions.append(dismissed if where.dismissed else sa.not_(dismissed))
         if conditions:
             query = query.where(*conditions)
         with translated_errors():

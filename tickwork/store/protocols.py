@@ -163,6 +163,7 @@ class ExecutionRecord:
     error: str | None
     result: Any
     created_at: datetime
+    dismissed_at: datetime | None = None  # removed from the dead list (dead runs only)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

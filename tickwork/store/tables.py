@@ -143,6 +143,8 @@ executions = sa.Table(
     sa.Column("error", sa.Text(), nullable=True),
     sa.Column("result", JSON, nullable=True),
     sa.Column("created_at", UTCDateTime(), nullable=False),
+    # A dead run someone removed from the dead list (or re-ran): kept in the history.
+    sa.Column("dismissed_at", UTCDateTime(), nullable=True),
     _one_of("trigger", ExecutionTrigger),
     _one_of("status", ExecutionStatus),
     sa.CheckConstraint("attempt >= 1 AND max_attempts >= 1", name="attempts"),

@@ -319,3 +319,33 @@ def test_an_unknown_run_is_404(server: Server) -> None:
         ):
             assert answer.status_code == 404
             assert answer.json()["kind"] == "execution"
+
+
+def test_a_dead_run_is_removed_from_the_dead_list_and_stays_in_the_history(
+    server: Server, history: dict[str, Any]
+) -> None:
+    rows = history["rows"]
+    dead = [str(r.id) for r in rows if r.status is ExecutionStatus.DEAD]
+    alive = next(str(r.id) for r in rows if r.status is ExecutionStatus.SUCCEEDED)
+    team_dead = next(
+        str(r.id) for r in rows if r.status is ExecutionStatus.DEAD and r.namespace == "team-a"
+    )
+    with server.client("reader") as reader:
+        assert reader.post(f"/executions/{dead[0]}/dismiss").status_code == 403
+    with server.client("team_b") as other:
+        assert other.post(f"/executions/{team_dead}/dismiss").status_code == 404
+    with server.client("writer") as writer:
+        removed = writer.post(f"/executions/{dead[0]}/dismiss")
+        assert removed.status_code == 200, removed.text
+        assert removed.json()["status"] == "dead" and removed.json()["dismissed_at"] is not None
+        again = writer.post(f"/executions/{dead[0]}/dismiss").json()
+        assert again["dismissed_at"] == removed.json()["dismissed_at"]  # the first one stands
+        refused = writer.post(f"/executions/{alive}/dismiss")
+        assert refused.status_code == 409
+        assert "only dead runs" in refused.json()["detail"]
+
+        assert writer.post(f"/executions/{dead[1]}/retry").status_code == 201
+        assert writer.get(f"/executions/{dead[1]}").json()["dismissed_at"] is not None
+        still_dead = [r["id"] for r in listed(writer, status="dead") if not r["dismissed_at"]]
+        assert sorted(still_dead) == sorted(dead[2:])
+        assert {dead[0], dead[1]} <= {r["id"] for r in listed(writer, status="dead")}

@@ -167,6 +167,31 @@ def test_a_dead_run_is_listed_on_the_queue_page_and_retried_from_there(server: S
     assert [r.trigger.value for r in retries] == ["retry", "manual"]
 
 
+def test_a_dead_run_is_removed_from_the_queue_page_and_kept_in_the_history(
+    server: Server,
+) -> None:
+    record = server.node.schedules.create(
+        http_schedule(
+            server,
+            action={"kind": "shell", "argv": ["sh", "-c", "exit 3"]},
+            retry={"max_attempts": 2, "initial_interval": "0s", "exit_codes": [3]},
+        )
+    )
+    run, _ = server.node.schedules.trigger_now(record.id)
+    assert wait_for(ended(server, run.id), "the run to die").status is ExecutionStatus.DEAD
+    with sign_in(server, "writer") as writer:
+        assert f"/runs/{run.id}/dismiss" in writer.get("/queue").text
+        removed = post_form(writer, "/queue", f"/runs/{run.id}/dismiss", back="/queue")
+        assert removed.headers["location"] == "/queue"
+        queue = writer.get("/queue").text
+        assert "Removed the run from the dead list" in queue
+        assert f"/runs/{run.id}" not in queue and "No dead runs." in queue
+        page = writer.get(f"/runs/{run.id}").text
+        assert "Dealt with" in page and "Remove from dead list" not in page
+    with sign_in(server, "reader") as reader:
+        assert f"/runs/{run.id}/dismiss" not in reader.get(f"/runs/{run.id}").text
+
+
 def test_what_users_wrote_is_shown_as_text_never_as_markup(server: Server) -> None:
     record = server.node.schedules.create(
         http_schedule(server, description="<script>alert(1)</script>", tags=["<b>x</b>"])

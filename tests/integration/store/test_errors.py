@@ -79,5 +79,5 @@ def test_other_errors_are_left_alone(store_url: str) -> None:
 
 
 def test_an_outdated_database_is_reported_with_what_to_run(empty_store_url: str) -> None:
-    with pytest.raises(SchemaOutdated, match=r"is empty, not at 0003: run `tickwork db upgrade`"):
+    with pytest.raises(SchemaOutdated, match=r"is empty, not at 0004: run `tickwork db upgrade`"):
         migrate.require_current(empty_store_url)

@@ -37,6 +37,7 @@ router = APIRouter(
 
 _HIDDEN = problem_responses(_404="No such run, or not in the token's namespace.")
 _ENDED = problem_responses(_409="The run's status does not allow it (see `detail`).")
+_NOT_DEAD = problem_responses(_409="The run is not dead.")
 
 
 @router.get("")
@@ -97,6 +98,15 @@ def retry_execution(
 def cancel_execution(execution_id: uuid.UUID, node: NodeDep, caller: Writer) -> Execution:
     """Cancel a run that has not ended; a running one is stopped by its worker."""
     return Execution.of(node.runs.cancel(execution_id, caller=caller))
+
+
+@router.post(
+    "/{execution_id}/dismiss",
+    responses={**_HIDDEN, **_NOT_DEAD},
+)
+def dismiss_execution(execution_id: uuid.UUID, node: NodeDep, caller: Writer) -> Execution:
+    """Remove a dead run from the dead list; it stays in the history."""
+    return Execution.of(node.runs.dismiss(execution_id, caller=caller))
 
 
 def _cursor_id(cursor: str) -> uuid.UUID:

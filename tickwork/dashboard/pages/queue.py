@@ -1,5 +1,5 @@
 """The queue and its workers: how deep, how old the oldest waiting run, who is working,
-and the dead runs (retries exhausted) with a retry for each."""
+and the dead runs (retries exhausted) with a retry and a remove for each."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 @router.get("/queue")
 def queue_page(request: Request, viewer: ViewerDep, dashboard: DashboardDep) -> HTMLResponse:
     dead = dashboard.node.runs.list_page(
-        ExecutionFilter(statuses=[ExecutionStatus.DEAD]), caller=viewer.caller, limit=50
+        ExecutionFilter(statuses=[ExecutionStatus.DEAD], dismissed=False),
+        caller=viewer.caller,
+        limit=50,
     )
     return render(
         request,

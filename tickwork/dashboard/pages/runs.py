@@ -106,6 +106,16 @@ def retry(run_id: str, posted: PostedDep, dashboard: DashboardDep) -> Response:
     return redirect(posted.back() if stay else f"/runs/{created.id}")
 
 
+@router.post("/runs/{run_id}/dismiss")
+def dismiss(run_id: str, posted: PostedDep, dashboard: DashboardDep) -> Response:
+    rid = parse_id(run_id, "run")
+    dashboard.node.runs.dismiss(rid, caller=posted.caller)
+    posted.viewer.session.flash(
+        "ok", "Removed the run from the dead list; it stays in the history."
+    )
+    return redirect(posted.back(f"/runs/{rid}"))
+
+
 @router.post("/runs/{run_id}/cancel")
 def cancel(run_id: str, posted: PostedDep, dashboard: DashboardDep) -> Response:
     rid = parse_id(run_id, "run")
