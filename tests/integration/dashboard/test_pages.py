@@ -15,7 +15,7 @@ from tests.integration.api.rig import Server
 from tickwork.errors import NotFound
 from tickwork.schedule.policies import ExecutionStatus
 from tickwork.store.executions import ExecutionFilter
-from tickwork.store.protocols import ExecutionRecord
+from tickwork.store.protocols import ExecutionRecord, ScheduleRecord
 
 from .browser import http_schedule, post_form, sign_in
 
@@ -147,7 +147,8 @@ def test_the_api_and_its_schema_are_unchanged_by_the_dashboard(server: Server) -
         assert http.get("/static/dashboard.css").status_code == 200
 
 
-def test_a_dead_run_is_listed_on_the_queue_page_and_retried_from_there(server: Server) -> None:
+def dead_run(server: Server) -> tuple[ScheduleRecord, ExecutionRecord]:
+    """A schedule whose run, started now, dies (two attempts, both exit 3)."""
     record = server.node.schedules.create(
         http_schedule(
             server,
@@ -157,6 +158,11 @@ def test_a_dead_run_is_listed_on_the_queue_page_and_retried_from_there(server: S
     )
     run, _ = server.node.schedules.trigger_now(record.id)
     assert wait_for(ended(server, run.id), "the run to die").status is ExecutionStatus.DEAD
+    return record, run
+
+
+def test_a_dead_run_is_listed_on_the_queue_page_and_retried_from_there(server: Server) -> None:
+    record, run = dead_run(server)
     with sign_in(server, "writer") as writer:
         queue = writer.get("/queue").text
         assert f"/runs/{run.id}" in queue and "alive" in queue
@@ -170,15 +176,7 @@ def test_a_dead_run_is_listed_on_the_queue_page_and_retried_from_there(server: S
 def test_a_dead_run_is_removed_from_the_queue_page_and_kept_in_the_history(
     server: Server,
 ) -> None:
-    record = server.node.schedules.create(
-        http_schedule(
-            server,
-            action={"kind": "shell", "argv": ["sh", "-c", "exit 3"]},
-            retry={"max_attempts": 2, "initial_interval": "0s", "exit_codes": [3]},
-        )
-    )
-    run, _ = server.node.schedules.trigger_now(record.id)
-    assert wait_for(ended(server, run.id), "the run to die").status is ExecutionStatus.DEAD
+    _, run = dead_run(server)
     with sign_in(server, "writer") as writer:
         assert f"/runs/{run.id}/dismiss" in writer.get("/queue").text
         removed = post_form(writer, "/queue", f"/runs/{run.id}/dismiss", back="/queue")
