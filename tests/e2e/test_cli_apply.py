@@ -78,6 +78,9 @@ def test_apply_reports_the_overrides_it_reverts(cli: Cli, tmp_path: Path) -> Non
     cli.ok("schedules", "pause", "report", "--note", "holiday")
     shown = cli.json("schedules", "get", "report")
     assert shown["override"]["paused"] == {"file": False, "current": True}
+    table = cli.ok("schedules", "get", "report")
+    assert "set reports (report.yaml)" in table
+    assert "overridden: paused" in table and "true (file: false)" in table
     answer = cli.ok("apply", "-f", str(folder), "--set", "reports")
     assert "    paused: true -> false  (override reverted)" in answer
     assert cli.json("schedules", "get", "report")["state"] == "active"

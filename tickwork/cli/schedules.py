@@ -339,6 +339,10 @@ def read_document(source: str) -> dict[str, Any]:
     return documents[0]
 
 
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
 def _json_object(text: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
@@ -412,5 +416,12 @@ def _show(schedule: dict[str, Any]) -> None:
         ("updated", both_times(schedule.get("updated_at"), where)),
     ]
     if schedule.get("managed_by"):
-        rows.append(("managed by", str(schedule["managed_by"])))
+        rows.append(
+            ("managed by", f"set {schedule['managed_by']} ({schedule.get('managed_file')})")
+        )
+        overridden = schedule.get("override") or {}
+        rows.extend(
+            (f"overridden: {field}", f"{_json(change['current'])} (file: {_json(change['file'])})")
+            for field, change in overridden.items()
+        )
     out.print(details(rows))
