@@ -118,8 +118,6 @@ class ApplyService:
         self._engine = engine
         self._schedules = schedules
         self._workflows = workflows
-        self._schedule_rows = SqlScheduleStore()
-        self._workflow_rows = SqlWorkflowStore()
 
     def apply(
         self,
@@ -142,7 +140,7 @@ class ApplyService:
             transaction = conn.begin()
             try:
                 lock_for_transaction(conn, f"tickwork-apply:{set_name}")
-                run = _Run(self, conn, set_name, caller, adopt=adopt)
+                run = _Run(self._schedules, self._workflows, conn, set_name, caller, adopt=adopt)
                 changes = run.reconcile(checked, prune=prune)
             except BaseException:
                 transaction.rollback()
@@ -162,9 +160,19 @@ class _Run:
     """One apply inside its transaction: compares, writes, collects problems."""
 
     def __init__(
-        self, service: ApplyService, conn: Connection, set_name: str, caller: Caller, *, adopt: bool
+        self,
+        schedules: ScheduleService,
+        workflows: WorkflowService,
+        conn: Connection,
+        set_name: str,
+        caller: Caller,
+        *,
+        adopt: bool,
     ) -> None:
-        self.service = service
+        self.schedules = schedules
+        self.workflows = workflows
+        self.schedule_rows = SqlScheduleStore()
+        self.workflow_rows = SqlWorkflowStore()
         self.conn = conn
         self.set_name = set_name
         self.caller = caller
@@ -196,36 +204,28 @@ class _Run:
         existing: ScheduleRecord | WorkflowRecord | None
         try:
             if isinstance(model, ScheduleDocument):
-                existing = self.service._schedule_rows.get_by_name(
-                    self.conn, model.namespace, model.name
-                )
+                existing = self.schedule_rows.get_by_name(self.conn, model.namespace, model.name)
             else:
-                existing = self.service._workflow_rows.get_by_name(
-                    self.conn, model.namespace, model.name
-                )
+                existing = self.workflow_rows.get_by_name(self.conn, model.namespace, model.name)
         except NotFound:
             existing = None
         try:
             if existing is None:
                 if isinstance(model, ScheduleDocument):
-                    self.service._schedules.create_in(
-                        self.conn, model, caller=self.caller, managed=managed
-                    )
+                    self.schedules.create_in(self.conn, model, caller=self.caller, managed=managed)
                 else:
-                    self.service._workflows.create_in(
-                        self.conn, model, caller=self.caller, managed=managed
-                    )
+                    self.workflows.create_in(self.conn, model, caller=self.caller, managed=managed)
                 return [self._change(item, "create")]
             if not self._may_manage(item, existing.managed_by, existing.managed_file):
                 return []
             if _same(existing, item, self.set_name):
                 return [self._change(item, "unchanged")]
             if isinstance(model, ScheduleDocument):
-                self.service._schedules.replace_in(
+                self.schedules.replace_in(
                     self.conn, existing.id, model, caller=self.caller, managed=managed
                 )
             else:
-                self.service._workflows.replace_in(
+                self.workflows.replace_in(
                     self.conn, existing.id, model, caller=self.caller, managed=managed
                 )
         except InvalidDocument as exc:
@@ -267,7 +267,7 @@ class _Run:
         if model.workflow is None or ("Workflow", model.namespace, model.workflow) in declared:
             return
         try:
-            self.service._workflow_rows.get_by_name(self.conn, model.namespace, model.workflow)
+            self.workflow_rows.get_by_name(self.conn, model.namespace, model.workflow)
         except NotFound:
             self.problems.append(
                 item.problem(
@@ -282,21 +282,19 @@ class _Run:
         else reported ``orphaned``. Schedules go before the workflows they start."""
         changes: list[Change] = []
         rows: list[tuple[str, ScheduleRecord | WorkflowRecord]] = [
-            ("Schedule", row)
-            for row in self.service._schedule_rows.managed_by(self.conn, self.set_name)
+            ("Schedule", row) for row in self.schedule_rows.managed_by(self.conn, self.set_name)
         ]
         rows += [
-            ("Workflow", row)
-            for row in self.service._workflow_rows.managed_by(self.conn, self.set_name)
+            ("Workflow", row) for row in self.workflow_rows.managed_by(self.conn, self.set_name)
         ]
         for kind, row in rows:
             if (kind, row.namespace, row.name) in declared or not self.caller.sees(row.namespace):
                 continue
             if prune:
                 if kind == "Schedule":
-                    self.service._schedules.delete_in(self.conn, row.id, caller=self.caller)
+                    self.schedules.delete_in(self.conn, row.id, caller=self.caller)
                 else:
-                    self.service._workflows.delete_in(self.conn, row.id, caller=self.caller)
+                    self.workflows.delete_in(self.conn, row.id, caller=self.caller)
             changes.append(
                 Change(
                     kind,
