@@ -6,6 +6,7 @@ open a failed run's output and retry it. Screenshots of every page go to
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -113,29 +114,66 @@ def test_a_schedule_made_in_the_editor_fires_fails_is_paused_and_retried(
     expect(page.locator(".code-badge", has_text="exit 3")).to_be_visible()
     shot(page, "run-retried-desktop")
 
-    # Two more schedules, made through the API, so the overview's timeline has lanes.
-    for name, expression in (
-        ("every-5-minutes", "*/5 * * * *"),
-        ("quarter-hourly", "*/15 * * * *"),
-    ):
-        created = httpx.post(
-            f"{served.url}/api/v1/schedules",
-            headers={"Authorization": f"Bearer {served.token}"},
+    # More schedules, applied as a set of files through the API, so the overview's
+    # timeline has lanes; one is paused through the API (an override of its file), one
+    # dies (two attempts, both exit 3) and lands on the queue page.
+    headers = {"Authorization": f"Bearer {served.token}"}
+    with httpx.Client(base_url=f"{served.url}/api/v1", headers=headers) as api:
+        echo = {"kind": "http", "url": f"{served.url}/api/v1/echo"}
+        documents = [
+            {"name": "every-5-minutes", "trigger": {"cron": "*/5 * * * *"}, "action": echo},
+            {"name": "quarter-hourly", "trigger": {"cron": "*/15 * * * *"}, "action": echo},
+            {
+                "name": "doomed",
+                "trigger": {"cron": "0 0 1 1 *"},
+                "retry": {"max_attempts": 2, "initial_interval": "0s", "exit_codes": [3]},
+                "action": {"kind": "shell", "argv": ["sh", "-c", "exit 3"]},
+            },
+        ]
+        applied = api.post(
+            "/apply",
             json={
-                "name": name,
-                "trigger": {"cron": expression},
-                "tags": ["demo"],
-                "action": {"kind": "http", "url": f"{served.url}/api/v1/echo"},
+                "set": "demo",
+                "documents": [
+                    {
+                        "kind": "Schedule",
+                        "file": f"{d['name']}.yaml",
+                        "document": {**d, "tags": ["demo"]},
+                    }
+                    for d in documents
+                ],
             },
         )
-        assert created.status_code == 201, created.text
+        assert applied.status_code == 200, applied.text
+        ids = {item["name"]: item["id"] for item in api.get("/schedules").json()["items"]}
+        assert api.post(
+            f"/schedules/{ids['quarter-hourly']}/pause", json={"note": "maintenance"}
+        ).is_success
+        run_id = api.post(f"/schedules/{ids['doomed']}/trigger").json()["id"]
+        deadline = time.monotonic() + WAIT_MS / 1000
+        while api.get(f"/executions/{run_id}").json()["status"] != "dead":
+            assert time.monotonic() < deadline, "the doomed run did not die"
+            time.sleep(0.05)
+
+        page.goto(f"{served.url}/schedules/{ids['quarter-hourly']}")
+        expect(page.locator("#overridden-from-file")).to_contain_text("Overridden from its file")
+        expect(page.locator("#overridden-from-file tbody tr")).to_have_count(2)
+        shot(page, "schedule-managed-desktop")
+
+        page.goto(f"{served.url}/queue")
+        dead = page.locator("tr", has=page.get_by_role("link", name=run_id[-12:]))
+        expect(dead).to_contain_text("doomed")
+        shot(page, "queue-desktop")
+        dead.get_by_role("button", name=re.compile("^Remove")).click()
+        expect(page.get_by_text("Removed the run from the dead list")).to_be_visible()
+        expect(page.get_by_text("No dead runs.")).to_be_visible()
 
     for path, name in [
         ("/", "overview"),
         ("/schedules", "schedules"),
         ("/runs", "runs"),
         ("/runs?status=failed", "runs-failed"),
-        ("/queue", "queue"),
+        ("/queue", "queue-empty"),
     ]:
         page.goto(served.url + path)
         shot(page, f"{name}-desktop")
