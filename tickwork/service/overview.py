@@ -109,11 +109,13 @@ class OverviewService:
         )
 
     def attention(self, *, limit: int = 20, caller: Caller = SYSTEM) -> list[ExecutionRecord]:
-        """Runs of the last day that failed or never ran (missed), newest first."""
+        """Runs of the last day that failed or never ran (missed), newest first; dead runs
+        someone removed from the dead list have been dealt with."""
         where = ExecutionFilter(
             namespace=caller.namespace,
             statuses=ATTENTION_STATUSES,
             since=self._clock.now() - timedelta(days=1),
+            dismissed=False,
         )
         with self._engine.connect() as conn:
             return self._executions.list_page(conn, where, limit=limit)

@@ -179,11 +179,13 @@ def test_a_dead_run_is_removed_from_the_queue_page_and_kept_in_the_history(
     _, run = dead_run(server)
     with sign_in(server, "writer") as writer:
         assert f"/runs/{run.id}/dismiss" in writer.get("/queue").text
+        assert f"/runs/{run.id}" in writer.get("/").text  # needs attention
         removed = post_form(writer, "/queue", f"/runs/{run.id}/dismiss", back="/queue")
         assert removed.headers["location"] == "/queue"
         queue = writer.get("/queue").text
         assert "Removed the run from the dead list" in queue
         assert f"/runs/{run.id}" not in queue and "No dead runs." in queue
+        assert f"/runs/{run.id}" not in writer.get("/").text  # dealt with
         page = writer.get(f"/runs/{run.id}").text
         assert "Dealt with" in page and "Remove from dead list" not in page
     with sign_in(server, "reader") as reader:
