@@ -271,3 +271,17 @@ def test_two_applies_of_one_set_at_once_do_not_trip_over_each_other(server: Serv
     assert made == [0, 20]  # one made them all, the other found them made
     with server.client("admin") as api:
         assert len(names(api)) == 20
+
+
+def test_a_failure_after_some_changes_were_written_rolls_them_all_back(server: Server) -> None:
+    with server.client("admin") as api:
+        applied(api, "ops", {"pipeline.yaml": PIPELINE.split("---\n")[0]})
+        by_hand = {"name": "uses-pipeline", "trigger": {"interval": "1h"}, "workflow": "pipeline"}
+        assert api.post("/schedules", json=by_hand).status_code == 201
+        # Creates report and ping, then prunes the workflow, which a schedule made by
+        # hand still starts: refused, after the creates were written in the transaction.
+        answer = api.post("/apply", json=apply_body("ops", files(), prune=True))
+        assert answer.status_code == 409, answer.text
+        assert "is started by schedule(s) uses-pipeline" in answer.json()["detail"]
+        assert names(api) == {"uses-pipeline"}
+        assert [w["name"] for w in api.get("/workflows").json()["items"]] == ["pipeline"]
