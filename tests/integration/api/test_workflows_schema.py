@@ -109,6 +109,7 @@ def test_the_workflows_executions_cron_stats_and_tokens_apis_answer_as_their_sch
         "GET /api/v1/workflows/{workflow_id}",
         "POST /api/v1/cron/validate",
         "POST /api/v1/executions/{execution_id}/cancel",
+        "POST /api/v1/executions/{execution_id}/dismiss",
         "POST /api/v1/executions/{execution_id}/retry",
         "POST /api/v1/tokens",
         "POST /api/v1/workflows",
