@@ -3,6 +3,7 @@ its file and line."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -47,19 +48,26 @@ def test_documents_keep_their_lines_and_instants_as_written() -> None:
     [
         (
             "kind: Schedule\nname: [1\n",
-            "x.yaml:3: is not valid YAML: expected ',' or ']', but got '<stream end>' "
-            "(while parsing a flow sequence that starts on line 2)",
+            # libyaml and the Python parser word the problem differently
+            r"x\.yaml:3: is not valid YAML: .*expected ',' or '\]'.* "
+            r"\(while parsing a flow sequence that starts on line 2\)",
         ),
-        ("name: x\n", "x.yaml:1: kind: is missing; give kind: Schedule or Workflow"),
-        ("kind: Cron\nname: x\n", "x.yaml:1: kind: is 'Cron'; give kind: Schedule or Workflow"),
-        ("- a\n- b\n", "x.yaml:1: must be a mapping"),
-        ("kind: Schedule\nname: a\nname: b\n", "x.yaml:3: name: is written twice (also on line 2)"),
+        ("name: x\n", re.escape("x.yaml:1: kind: is missing; give kind: Schedule or Workflow")),
+        (
+            "kind: Cron\nname: x\n",
+            re.escape("x.yaml:1: kind: is 'Cron'; give kind: Schedule or Workflow"),
+        ),
+        ("- a\n- b\n", re.escape("x.yaml:1: must be a mapping")),
+        (
+            "kind: Schedule\nname: a\nname: b\n",
+            re.escape("x.yaml:3: name: is written twice (also on line 2)"),
+        ),
     ],
 )
 def test_problems_name_file_and_line(text: str, expected: str) -> None:
     with pytest.raises(InvalidManifests) as raised:
         parse_text(text, "x.yaml")
-    assert str(raised.value).startswith(expected)
+    assert re.match(expected, str(raised.value)), str(raised.value)
 
 
 def test_a_directory_is_read_recursively_and_every_bad_file_reported(tmp_path: Path) -> None:
