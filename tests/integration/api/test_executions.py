@@ -178,6 +178,7 @@ def test_bad_list_parameters_are_problems_naming_the_parameter(server: Server) -
             "trigger": reader.get("/executions", params={"trigger": "cron"}),
             "limit": reader.get("/executions", params={"limit": 501}),
             "since": reader.get("/executions", params={"since": "2026-03-01T12:00:00"}),
+            "until": reader.get("/executions", params={"until": "1764547200"}),  # not a number
             "cursor": reader.get("/executions", params={"cursor": "bm90IGEgY3Vyc29y"}),
         }
     for field, answer in answers.items():

@@ -8,7 +8,6 @@ only that namespace's runs; any other run is 404 to it.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -23,6 +22,7 @@ from tickwork.api.representations import (
     decode_cursor,
     encode_cursor,
 )
+from tickwork.api.schedule_views import instant_of
 from tickwork.errors import InvalidSpec
 from tickwork.schedule.policies import ExecutionStatus, ExecutionTrigger
 from tickwork.service.runs import MAX_PAGE
@@ -51,10 +51,18 @@ def list_executions(
     ] = None,
     trigger: ExecutionTrigger | None = None,
     since: Annotated[
-        datetime | None, Query(description="RFC 3339; runs scheduled for this instant or later.")
+        str | None,
+        Query(
+            description="RFC 3339 with an offset; runs scheduled for this instant or later.",
+            json_schema_extra={"format": "date-time"},
+        ),
     ] = None,
     until: Annotated[
-        datetime | None, Query(description="RFC 3339; runs scheduled for before this instant.")
+        str | None,
+        Query(
+            description="RFC 3339 with an offset; runs scheduled for before this instant.",
+            json_schema_extra={"format": "date-time"},
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(description="`next_cursor` of the page before.")] = None,
@@ -65,8 +73,8 @@ def list_executions(
         namespace=namespace,
         statuses=status,
         trigger=trigger,
-        since=since,
-        until=until,
+        since=instant_of(since, "since"),
+        until=instant_of(until, "until"),
     )
     before = _cursor_id(cursor) if cursor is not None else None
     page = node.runs.list_page(where, caller=caller, before=before, limit=limit)
