@@ -34,7 +34,6 @@ from tickwork.errors import (
     InvalidDocument,
     InvalidManifests,
     InvalidSpec,
-    NotFound,
     SourceProblem,
 )
 from tickwork.manifests.documents import Declared, check_set_name
@@ -178,11 +177,13 @@ class _Run:
         self.caller = caller
         self.adopt = adopt
         self.problems: list[SourceProblem] = []
+        self.existing: dict[tuple[str, str, str], ScheduleRecord | WorkflowRecord] = {}
 
     def reconcile(self, checked: list[_Checked], *, prune: bool) -> list[Change]:
         workflows = [c for c in checked if c.declared.kind == "Workflow"]
         schedules = [c for c in checked if c.declared.kind == "Schedule"]
         declared_keys = {c.key for c in checked}
+        self._read_existing(declared_keys)
         changes: list[Change] = []
         for item in workflows:
             changes.extend(self._declare(item))
@@ -201,14 +202,7 @@ class _Run:
         """Create, update or leave alone the row ``item`` declares; [] on a problem."""
         model = item.model
         managed = item.managed(self.set_name)
-        existing: ScheduleRecord | WorkflowRecord | None
-        try:
-            if isinstance(model, ScheduleDocument):
-                existing = self.schedule_rows.get_by_name(self.conn, model.namespace, model.name)
-            else:
-                existing = self.workflow_rows.get_by_name(self.conn, model.namespace, model.name)
-        except NotFound:
-            existing = None
+        existing = self.existing.get(item.key)
         try:
             if existing is None:
                 if isinstance(model, ScheduleDocument):
@@ -235,6 +229,16 @@ class _Run:
             self.problems.append(item.problem(exc.field, exc.reason))
             return []
         return [self._updated(item, existing)]
+
+    def _read_existing(self, keys: set[tuple[str, str, str]]) -> None:
+        """What the store holds under the declared names: a few queries for the lot."""
+        wanted: dict[tuple[str, str], list[str]] = {}
+        for kind, namespace, name in sorted(keys):
+            wanted.setdefault((kind, namespace), []).append(name)
+        for (kind, namespace), names in wanted.items():
+            rows = self.schedule_rows if kind == "Schedule" else self.workflow_rows
+            for name, record in rows.named(self.conn, namespace, names).items():
+                self.existing[(kind, namespace, name)] = record
 
     def _may_manage(self, item: _Checked, managed_by: str | None, managed_file: str | None) -> bool:
         """Whether this set may write the existing row; if not, a problem says why."""
@@ -266,9 +270,7 @@ class _Run:
         assert isinstance(model, ScheduleDocument)
         if model.workflow is None or ("Workflow", model.namespace, model.workflow) in declared:
             return
-        try:
-            self.workflow_rows.get_by_name(self.conn, model.namespace, model.workflow)
-        except NotFound:
+        if not self.workflow_rows.named(self.conn, model.namespace, [model.workflow]):
             self.problems.append(
                 item.problem(
                     "workflow",

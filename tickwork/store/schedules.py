@@ -54,6 +54,10 @@ _CHANGEABLE = (
 )
 
 
+_NAMES_PER_QUERY = 500
+"""Names bound in one ``IN`` list (SQLite allows a few thousand parameters a statement)."""
+
+
 def schedule_from_row(row: RowMapping) -> ScheduleRecord:
     """A ``schedules`` row as a :class:`ScheduleRecord`."""
     values = dict(row)
@@ -124,6 +128,19 @@ class SqlScheduleStore:
                 constraint="revision",
             )
         return schedule_from_row(row._mapping)
+
+    def named(
+        self, conn: Connection, namespace: str, names: Sequence[str]
+    ) -> dict[str, ScheduleRecord]:
+        """The schedules of ``namespace`` among ``names``, by name (absent ones left out)."""
+        found: dict[str, ScheduleRecord] = {}
+        for start in range(0, len(names), _NAMES_PER_QUERY):
+            chunk = names[start : start + _NAMES_PER_QUERY]
+            query = sa.select(schedules).where(_c.namespace == namespace, _c.name.in_(chunk))
+            with translated_errors():
+                rows = conn.execute(query).mappings().all()
+            found.update((row["name"], schedule_from_row(row)) for row in rows)
+        return found
 
     def managed_by(self, conn: Connection, set_name: str) -> list[ScheduleRecord]:
         """Every schedule the YAML set ``set_name`` manages, by namespace then name."""

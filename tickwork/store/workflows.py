@@ -8,7 +8,7 @@ version cannot both win.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,6 +28,7 @@ NAME_TAKEN = "uq_workflows_namespace_name"
 """The constraint that refuses a second workflow of the same name in a namespace."""
 
 _c = workflows.c
+_NAMES_PER_QUERY = 500
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -173,6 +174,19 @@ class SqlWorkflowStore:
                 constraint="version",
             )
         return _record(row._mapping)
+
+    def named(
+        self, conn: Connection, namespace: str, names: Sequence[str]
+    ) -> dict[str, WorkflowRecord]:
+        """The workflows of ``namespace`` among ``names``, by name (absent ones left out)."""
+        found: dict[str, WorkflowRecord] = {}
+        for start in range(0, len(names), _NAMES_PER_QUERY):
+            chunk = names[start : start + _NAMES_PER_QUERY]
+            query = sa.select(workflows).where(_c.namespace == namespace, _c.name.in_(chunk))
+            with translated_errors():
+                rows = conn.execute(query).mappings().all()
+            found.update((row["name"], _record(row)) for row in rows)
+        return found
 
     def managed_by(self, conn: Connection, set_name: str) -> list[WorkflowRecord]:
         """Every workflow the YAML set ``set_name`` manages, by namespace then name."""
