@@ -83,10 +83,7 @@ class InvalidDocument(InvalidSpec):
         super().__init__(first.field, "", first.message)
 
     def __str__(self) -> str:
-        if len(self.problems) == 1:
-            return str(self.problems[0])
-        lines = "\n".join(f"  - {problem}" for problem in self.problems)
-        return f"{len(self.problems)} problems:\n{lines}"
+        return _listed(self.problems)
 
 
 class Forbidden(TickworkError):
@@ -128,7 +125,12 @@ class InvalidManifests(InvalidSpec):
         super().__init__(first.field, "", first.message)
 
     def __str__(self) -> str:
-        if len(self.problems) == 1:
-            return str(self.problems[0])
-        lines = "\n".join(f"  - {problem}" for problem in self.problems)
-        return f"{len(self.problems)} problems, nothing applied:\n{lines}"
+        return _listed(self.problems, ", nothing applied")
+
+
+def _listed(problems: Sequence[object], outcome: str = "") -> str:
+    """One problem on its line; several under a count, one a line."""
+    if len(problems) == 1:
+        return str(problems[0])
+    lines = "\n".join(f"  - {problem}" for problem in problems)
+    return f"{len(problems)} problems{outcome}:\n{lines}"

@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
@@ -264,18 +265,16 @@ class Oracle:
 
 
 def impossible_days(text: str) -> bool:
-    """What the engine may reject at parse time: a plain day-of-month no allowed month has,
-    with the day-of-week unrestricted ('*' or '?')."""
-    fields = text.split()
-    if len(fields) == 5:
-        fields.insert(0, "0")
-    dom, month, dow = fields[3], fields[4], fields[5]
-    if dow not in ("*", "?") or dom[0] in "*?" or any(c in dom.upper() for c in "LW"):
-        return False
-    days = {v for item in dom.split(",") for v in _item_values(_KINDS["dom"], item)}
-    months = {v for item in month.split(",") for v in _item_values(_KINDS["month"], item)}
-    longest = max(calendar.monthrange(2024, m)[1] for m in months)
-    return min(days) > longest
+    """What the engine may reject at parse time: an expression no day ever matches, by the
+    oracle, day by day over every year it allows (its year field, else the field's whole
+    range), which holds every calendar the rules can meet."""
+    oracle = Oracle(text)
+    return not any(
+        oracle.day_matches(year, month, day)
+        for year in sorted(oracle.years)
+        for month in sorted(oracle.months)
+        for day in range(1, calendar.monthrange(year, month)[1] + 1)
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -522,3 +521,21 @@ def test_iter_before_reversed_equals_iter_after(case: Case) -> None:
         backward.append(value.astimezone(UTC))
     backward.reverse()
     assert backward == forward, case
+
+
+@pytest.mark.parametrize(
+    ("text", "never"),
+    [
+        ("0 0 30 2 *", True),
+        ("* * LW * */6", True),  # a weekday AND a Saturday or Sunday ('*/6' is unrestricted)
+        ("0 0 LW * 6", False),  # both restricted: a weekday OR a Saturday
+        ("0 0 29 2 *", False),
+    ],
+)
+def test_the_engine_refuses_exactly_the_expressions_that_never_fire(text: str, never: bool) -> None:
+    assert impossible_days(text) is never
+    if never:
+        with pytest.raises(CronSyntaxError, match="never"):
+            CronExpr.parse(text)
+    else:
+        CronExpr.parse(text)
