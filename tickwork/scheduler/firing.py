@@ -115,7 +115,13 @@ def settle(
     if paused:
         plan = paused_fires(instants)
     else:
-        plan = plan_fires(instants, now, policy=rules.misfire, catchup_window=rules.catchup_window)
+        plan = plan_fires(
+            instants,
+            now,
+            policy=rules.misfire,
+            catchup_window=rules.catchup_window,
+            grace=grace,
+        )
     handled = count_instants(plan)
     runs_count = schedule.runs_count + handled
     last = _last_instant(plan) or schedule.last_fired_at

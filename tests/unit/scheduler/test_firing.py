@@ -179,6 +179,19 @@ def test_an_outage_runs_the_latest_instant_in_the_window_and_records_the_rest() 
     assert (found.advance.last_fired_at, found.advance.next_fire_at) == (at("16:00"), at("17:00"))
 
 
+def test_an_instant_within_the_grace_given_runs_even_under_skip() -> None:
+    # The loop widens the grace by the time its earlier batches took: an instant due when
+    # the pass began is on time in its last batch too.
+    record, rules = schedule(next_fire_at=at("13:00"), misfire="skip")
+    now = at("13:00", 2.5)
+
+    late = settle(record, rules, now, IDLE, counter())
+    widened = settle(record, rules, now, IDLE, counter(), grace=timedelta(seconds=3))
+
+    assert late is not None and rows(late) == [("13:00", MISSED, "misfire")]
+    assert widened is not None and rows(widened) == [("13:00", QUEUED, None)]
+
+
 def test_run_all_catch_up_runs_one_after_another() -> None:
     record, rules = schedule(next_fire_at=at("13:00"), misfire="run_all", catchup_window="3h")
 
