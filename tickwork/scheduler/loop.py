@@ -39,7 +39,7 @@ from tickwork.errors import StoreUnavailable
 from tickwork.ids import IdGenerator
 from tickwork.schedule.misfire import DEFAULT_GRACE
 from tickwork.schedule.rules import ScheduleRules, rules_from_stored
-from tickwork.scheduler.firing import Settlement, settle
+from tickwork.scheduler.firing import Settlement, settle_many
 from tickwork.scheduler.record import record_settlements
 from tickwork.store.changes import ChangeListener
 from tickwork.store.errors import translated_errors
@@ -238,14 +238,8 @@ class Scheduler:
         # an instant due when the pass began is as on time in its last batch as in its first.
         grace = DEFAULT_GRACE + max(now - started, timedelta(0))
         new_id = functools.partial(self._ids.new, _unix_ms(now))
-        settlements: list[Settlement] = []
         try:
-            for schedule in due:
-                settled = settle(
-                    schedule, rules_of[schedule.id], now, counts[schedule.id], new_id, grace=grace
-                )
-                if settled is not None:
-                    settlements.append(settled)
+            settlements = settle_many(due, rules_of, now, counts, new_id, grace=grace)
         except BaseException:
             _discard(conn)
             raise
