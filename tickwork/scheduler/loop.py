@@ -53,7 +53,10 @@ __all__ = ["FireReport", "RulesCache", "Scheduler"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BATCH_SIZE = 1000
+DEFAULT_BATCH_SIZE = 2000
+"""Schedules claimed, settled and written per transaction. Each batch costs a few round
+trips and statements whatever its size; at 2,000 a burst of 10,000 spends less on them
+than at 1,000 (about a tenth faster), and still writes one batch while the next is planned."""
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _RETRY_AFTER_BUSY = timedelta(milliseconds=50)
 """When due rows are locked by another scheduler: look again this soon."""

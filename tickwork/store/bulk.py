@@ -2,8 +2,8 @@
 
 ``executemany`` sends one ``INSERT`` per row (pipelined, but each is still planned and
 executed on its own). Passing one array per column and reading them back with
-``unnest(...)`` makes the whole batch a single statement: the scheduler's 1,000-row
-batches are written several times faster. SQLite has no arrays and no need (its
+``unnest(...)`` makes the whole batch a single statement: the scheduler's batches of
+thousands of rows are written several times faster. SQLite has no arrays and no need (its
 ``executemany`` is one prepared statement in process), so these are PostgreSQL only.
 
 Each column is cast to its declared type in the SQL, so psycopg only has to send
