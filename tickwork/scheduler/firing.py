@@ -20,6 +20,9 @@ For one schedule, in order:
    the policy skips it, the whole catch-up is skipped.
 4. The schedule moves on: ``next_fire_at`` is the first instant after ``now`` (None and
    state ``completed`` when none is left), ``runs_count`` counts every instant handled.
+
+Steps 1, 2 and 4 depend on the schedule's timing, not on which schedule it is: the loop
+settles a batch with :func:`settle_many`, which takes them once per distinct timing.
 """
 
 from __future__ import annotations

@@ -4,11 +4,11 @@
   (an indexed ``MIN``) and sleeps on the injected clock until then, or until
   :meth:`Scheduler.wake` is called because a schedule changed.
 * **Fires in batches, one transaction each.** ``claim_due`` locks up to ``batch_size``
-  due schedules (skipping rows another scheduler holds, on PostgreSQL); each is settled
-  (:func:`~tickwork.scheduler.firing.settle`); then the executions, the missed ranges and
-  the schedules' new ``next_fire_at`` are written together, so a crash leaves either all
-  of a batch or none of it. The unique key on (schedule, instant) makes a fire that
-  somehow comes round again a no-op.
+  due schedules (skipping rows another scheduler holds, on PostgreSQL); they are settled
+  together (:func:`~tickwork.scheduler.firing.settle_many`); then the executions, the
+  missed ranges and the schedules' new ``next_fire_at`` are written together, so a crash
+  leaves either all of a batch or none of it. The unique key on (schedule, instant) makes
+  a fire that somehow comes round again a no-op.
 * **Restarts and stalls need no special case.** The store is the truth: whatever was due
   while the loop was not running is still due (``next_fire_at`` in the past), and the
   misfire policy decides what runs.
