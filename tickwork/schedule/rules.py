@@ -14,17 +14,28 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from tickwork.durations import parse_duration
 from tickwork.schedule.fires import Window, iter_nominal_fires
 from tickwork.schedule.policies import MisfirePolicy, OverlapPolicy
-from tickwork.schedule.triggers import AnyTrigger, AtTrigger, CronTrigger, IntervalTrigger, as_utc
+from tickwork.schedule.triggers import (
+    AnyTrigger,
+    AtTrigger,
+    CronTrigger,
+    IntervalTrigger,
+    as_utc,
+    instants_key,
+)
 
 __all__ = ["ScheduleRules", "rules_from_stored"]
 
 _DEFAULT_CATCHUP_WINDOW = timedelta(hours=1)
 _DEFAULT_MAX_ATTEMPTS = 3
+_NO_INPUT: Mapping[str, Any] = MappingProxyType({})
+"""The input of every schedule that declares none: one object, so writing a burst of their
+executions encodes it once."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,6 +54,14 @@ class ScheduleRules:
     max_attempts: int = _DEFAULT_MAX_ATTEMPTS
     workflow: str | None = None
     input: Mapping[str, Any] = field(default_factory=dict)
+    timing_key: tuple[object, ...] = field(init=False, repr=False, compare=False)
+    """Equal for two schedules whose nominal instants are the same (see :meth:`timing`),
+    quick to hash: what the loop groups a burst by."""
+
+    def __post_init__(self) -> None:
+        window = self.window
+        key = (*instants_key(self.trigger), window.start_at, window.end_at, window.max_runs)
+        object.__setattr__(self, "timing_key", key)
 
     def next_fire(self, after: datetime, runs_so_far: int) -> datetime | None:
         """The first nominal instant strictly after ``after``; None when the schedule is done."""
@@ -96,7 +115,7 @@ def rules_from_stored(
         concurrency_limit=get("concurrency_limit"),
         max_attempts=int(retry.get("max_attempts", _DEFAULT_MAX_ATTEMPTS)),
         workflow=get("workflow"),
-        input=get("input") or {},
+        input=get("input") or _NO_INPUT,
     )
 
 

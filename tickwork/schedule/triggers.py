@@ -80,8 +80,11 @@ class CronTrigger:
         resolve_zone(self.timezone)
         # The key only feeds H fields: expressions without one share a single parse, so a
         # burst of thousands of schedules on one expression parses it once.
-        key = self.hash_key if "H" in self.expression else None
-        object.__setattr__(self, "_expr", _parse_shared(self.expression, key))
+        object.__setattr__(self, "_expr", _parse_shared(self.expression, self._hash_key_used))
+
+    @property
+    def _hash_key_used(self) -> str | None:
+        return self.hash_key if "H" in self.expression else None
 
     @property
     def expr(self) -> CronExpr:
@@ -152,3 +155,14 @@ class AtTrigger:
 
 AnyTrigger = CronTrigger | IntervalTrigger | AtTrigger
 """The triggers a schedule document can declare (exactly one of cron | interval | at)."""
+
+
+def instants_key(trigger: AnyTrigger) -> tuple[object, ...]:
+    """Equal for two triggers that give the same instants, and quick to hash (strings and
+    instants): a burst of schedules sharing an expression, a zone or an instant is decided
+    once per key. Cron triggers without ``H`` fields share one whatever their hash key."""
+    if isinstance(trigger, CronTrigger):
+        return ("cron", trigger.expression, trigger.timezone, trigger._hash_key_used)
+    if isinstance(trigger, IntervalTrigger):
+        return ("interval", trigger.every, trigger.anchor)
+    return ("at", trigger.at)

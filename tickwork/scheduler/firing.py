@@ -20,12 +20,15 @@ For one schedule, in order:
    the policy skips it, the whole catch-up is skipped.
 4. The schedule moves on: ``next_fire_at`` is the first instant after ``now`` (None and
    state ``completed`` when none is left), ``runs_count`` counts every instant handled.
+
+Steps 1, 2 and 4 depend on the schedule's timing, not on which schedule it is: the loop
+settles a batch with :func:`settle_many`, which takes them once per distinct timing.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -57,7 +60,7 @@ from tickwork.store.protocols import (
     ScheduleRecord,
 )
 
-__all__ = ["CANCELLED_BY_OVERLAP", "Settlement", "settle"]
+__all__ = ["CANCELLED_BY_OVERLAP", "Settlement", "settle", "settle_many"]
 
 CANCELLED_BY_OVERLAP = "cancel_other"
 """The reason stored on runs cancelled by a newer fire under ``overlap: cancel_other``."""
@@ -104,33 +107,117 @@ def settle(
         return None
     if paused is None:
         paused = schedule.state is ScheduleState.PAUSED
+    timing = _timing(rules, first, schedule.runs_count, now, paused=paused, grace=grace)
+    return _settlement(schedule, rules, timing, now, active, new_id)
+
+
+def settle_many(
+    schedules: Iterable[ScheduleRecord | DueSchedule],
+    rules_of: Mapping[uuid.UUID, ScheduleRules],
+    now: datetime,
+    active_of: Mapping[uuid.UUID, ActiveCounts],
+    new_id: Callable[[], uuid.UUID],
+    *,
+    grace: timedelta = DEFAULT_GRACE,
+) -> list[Settlement]:
+    """:func:`settle` for each schedule (by its stored state) that has something due.
+
+    The same settlements, in order, for less: which instants are due and what the misfire
+    policy makes of them depends on the schedule's timing (:attr:`ScheduleRules.timing_key`),
+    where it stands (``next_fire_at``; ``runs_count`` under ``max_runs``) and its misfire
+    rules, not on which schedule it is. A burst of thousands of schedules sharing a few
+    expressions and instants is decided once per distinct timing; only its rows, the
+    overlap decision and the ids are the schedule's own.
+    """
+    timings: dict[tuple[object, ...], _Timing] = {}
+    settlements = []
+    for schedule in schedules:
+        first = schedule.next_fire_at
+        if first is None or first > now or schedule.state is ScheduleState.COMPLETED:
+            continue
+        rules = rules_of[schedule.id]
+        paused = schedule.state is ScheduleState.PAUSED
+        runs_so_far = schedule.runs_count
+        key = (
+            rules.timing_key,
+            first,
+            None if rules.window.max_runs is None else runs_so_far,
+            paused,
+            rules.misfire,
+            rules.catchup_window,
+        )
+        timing = timings.get(key)
+        if timing is None:
+            timing = _timing(rules, first, runs_so_far, now, paused=paused, grace=grace)
+            timings[key] = timing
+        settlements.append(
+            _settlement(schedule, rules, timing, now, active_of[schedule.id], new_id)
+        )
+    return settlements
+
+
+@dataclass(frozen=True, slots=True)
+class _Timing:
+    """What a schedule's due instants come to, whichever schedule it is: the plan, how
+    many instants it handles, the last of them, and the next instant after ``now``."""
+
+    plan: Plan
+    handled: int
+    last: datetime | None
+    next_fire_at: datetime | None
+
+
+def _timing(
+    rules: ScheduleRules,
+    first: datetime,
+    runs_so_far: int,
+    now: datetime,
+    *,
+    paused: bool,
+    grace: timedelta,
+) -> _Timing:
     instants = iter_nominal_fires(
         rules.trigger,
         first - _JUST_BEFORE,
         now,
         window=rules.window,
-        runs_so_far=schedule.runs_count,
+        runs_so_far=runs_so_far,
     )
     plan: Plan
     if paused:
         plan = paused_fires(instants)
     else:
-        plan = plan_fires(instants, now, policy=rules.misfire, catchup_window=rules.catchup_window)
+        plan = plan_fires(
+            instants,
+            now,
+            policy=rules.misfire,
+            catchup_window=rules.catchup_window,
+            grace=grace,
+        )
     handled = count_instants(plan)
-    runs_count = schedule.runs_count + handled
-    last = _last_instant(plan) or schedule.last_fired_at
-    next_fire_at = rules.next_fire(now, runs_count)
-    state = ScheduleState.COMPLETED if next_fire_at is None else schedule.state
+    next_fire_at = rules.next_fire(now, runs_so_far + handled)
+    return _Timing(plan, handled, _last_instant(plan), next_fire_at)
+
+
+def _settlement(
+    schedule: ScheduleRecord | DueSchedule,
+    rules: ScheduleRules,
+    timing: _Timing,
+    now: datetime,
+    active: ActiveCounts,
+    new_id: Callable[[], uuid.UUID],
+) -> Settlement:
+    next_fire_at = timing.next_fire_at
     settlement = Settlement(
         ScheduleAdvance(
             schedule_id=schedule.id,
             next_fire_at=next_fire_at,
-            last_fired_at=last,
-            runs_count=runs_count,
-            state=state,
+            last_fired_at=timing.last or schedule.last_fired_at,
+            runs_count=schedule.runs_count + timing.handled,
+            state=ScheduleState.COMPLETED if next_fire_at is None else schedule.state,
         )
     )
-    _Rows(schedule, rules, now, active, new_id, settlement).add(plan)
+    _Rows(schedule, rules, now, active, new_id, settlement).add(timing.plan)
     return settlement
 
 
@@ -187,8 +274,11 @@ class _Rows:
 
     def _row(self, instant: datetime, status: ExecutionStatus, reason: str | None) -> None:
         schedule, rules, now = self._schedule, self._rules, self._now
-        runs = status in (ExecutionStatus.QUEUED, ExecutionStatus.BUFFERED)
-        jitter = jitter_delay(str(schedule.id), instant, rules.jitter) if runs else None
+        not_before = None
+        if status is ExecutionStatus.QUEUED or status is ExecutionStatus.BUFFERED:
+            not_before = instant
+            if rules.jitter:
+                not_before += jitter_delay(str(schedule.id), instant, rules.jitter)
         self._out.executions.append(
             NewExecution(
                 id=self._new_id(),
@@ -207,7 +297,7 @@ class _Rows:
                 concurrency_limit=rules.concurrency_limit,
                 input=rules.input,
                 queued_at=now if status is ExecutionStatus.QUEUED else None,
-                not_before=None if jitter is None else instant + jitter,
+                not_before=not_before,
                 lateness_ms=(now - instant) // _MS,
             )
         )

@@ -4,11 +4,11 @@
   (an indexed ``MIN``) and sleeps on the injected clock until then, or until
   :meth:`Scheduler.wake` is called because a schedule changed.
 * **Fires in batches, one transaction each.** ``claim_due`` locks up to ``batch_size``
-  due schedules (skipping rows another scheduler holds, on PostgreSQL); each is settled
-  (:func:`~tickwork.scheduler.firing.settle`); then the executions, the missed ranges and
-  the schedules' new ``next_fire_at`` are written together, so a crash leaves either all
-  of a batch or none of it. The unique key on (schedule, instant) makes a fire that
-  somehow comes round again a no-op.
+  due schedules (skipping rows another scheduler holds, on PostgreSQL); they are settled
+  together (:func:`~tickwork.scheduler.firing.settle_many`); then the executions, the
+  missed ranges and the schedules' new ``next_fire_at`` are written together, so a crash
+  leaves either all of a batch or none of it. The unique key on (schedule, instant) makes
+  a fire that somehow comes round again a no-op.
 * **Restarts and stalls need no special case.** The store is the truth: whatever was due
   while the loop was not running is still due (``next_fire_at`` in the past), and the
   misfire policy decides what runs.
@@ -22,11 +22,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import logging
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -39,7 +40,7 @@ from tickwork.errors import StoreUnavailable
 from tickwork.ids import IdGenerator
 from tickwork.schedule.misfire import DEFAULT_GRACE
 from tickwork.schedule.rules import ScheduleRules, rules_from_stored
-from tickwork.scheduler.firing import Settlement, settle
+from tickwork.scheduler.firing import Settlement, settle_many
 from tickwork.scheduler.record import record_settlements
 from tickwork.store.changes import ChangeListener
 from tickwork.store.errors import translated_errors
@@ -52,7 +53,10 @@ __all__ = ["FireReport", "RulesCache", "Scheduler"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BATCH_SIZE = 1000
+DEFAULT_BATCH_SIZE = 2000
+"""Schedules claimed, settled and written per transaction. Each batch costs a few round
+trips and statements whatever its size; at 2,000 a burst of 10,000 spends less on them
+than at 1,000 (about a tenth faster), and still writes one batch while the next is planned."""
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _RETRY_AFTER_BUSY = timedelta(milliseconds=50)
 """When due rows are locked by another scheduler: look again this soon."""
@@ -91,6 +95,42 @@ def _discard(conn: Connection) -> None:
     """Close ``conn``, rolling back its transaction; a failure to do so adds nothing."""
     with contextlib.suppress(Exception):
         conn.close()
+
+
+class _CollectorPause:
+    """Keeps Python's cyclic garbage collector off while at least one pass runs.
+
+    A burst allocates a few objects per fire, and the collector runs every 700 of them;
+    now and then it walks every object the process holds (the cached rules of thousands of
+    schedules among them). For a burst of 10,000 fires that was a sixth of the pass. A
+    pass makes no reference cycles that must go at once: whatever it leaves is collected
+    by the first collection after it. Counted, so that passes of two schedulers in one
+    process (tests do that) turn it back on only when the last ends, and only if it was on.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._passes = 0
+        self._was_enabled = False
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        with self._lock:
+            if self._passes == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._passes += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._passes -= 1
+                if self._passes == 0 and self._was_enabled:
+                    gc.enable()
+
+
+_COLLECTOR_PAUSE = _CollectorPause()
+"""One for the process, as the collector is."""
 
 
 def _unix_ms(instant: datetime) -> int:
@@ -176,6 +216,10 @@ class Scheduler:
 
     def fire_due(self) -> FireReport:
         """Settle every schedule due now, batch after batch, until none is left."""
+        with _COLLECTOR_PAUSE.held():
+            return self._fire_due()
+
+    def _fire_due(self) -> FireReport:
         report = FireReport()
         started = self._clock.now()
         while True:
@@ -238,14 +282,8 @@ class Scheduler:
         # an instant due when the pass began is as on time in its last batch as in its first.
         grace = DEFAULT_GRACE + max(now - started, timedelta(0))
         new_id = functools.partial(self._ids.new, _unix_ms(now))
-        settlements: list[Settlement] = []
         try:
-            for schedule in due:
-                settled = settle(
-                    schedule, rules_of[schedule.id], now, counts[schedule.id], new_id, grace=grace
-                )
-                if settled is not None:
-                    settlements.append(settled)
+            settlements = settle_many(due, rules_of, now, counts, new_id, grace=grace)
         except BaseException:
             _discard(conn)
             raise

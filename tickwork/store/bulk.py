@@ -2,8 +2,8 @@
 
 ``executemany`` sends one ``INSERT`` per row (pipelined, but each is still planned and
 executed on its own). Passing one array per column and reading them back with
-``unnest(...)`` makes the whole batch a single statement: the scheduler's 1,000-row
-batches are written several times faster. SQLite has no arrays and no need (its
+``unnest(...)`` makes the whole batch a single statement: the scheduler's batches of
+thousands of rows are written several times faster. SQLite has no arrays and no need (its
 ``executemany`` is one prepared statement in process), so these are PostgreSQL only.
 
 Each column is cast to its declared type in the SQL, so psycopg only has to send
@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-__all__ = ["insert_from_arrays", "update_from_arrays"]
+__all__ = ["insert_columns", "insert_from_arrays", "update_columns", "update_from_arrays"]
 
 
 def _arrays(
@@ -51,6 +51,20 @@ def insert_from_arrays(
 ) -> int:
     """``INSERT INTO table (columns) SELECT … FROM unnest(arrays) [on_conflict]``; returns
     the rows inserted. ``columns`` are (name, PostgreSQL type) pairs."""
+    return insert_columns(conn, table, columns, _arrays(rows, columns), on_conflict=on_conflict)
+
+
+def insert_columns(
+    conn: Connection,
+    table: str,
+    columns: Sequence[tuple[str, str]],
+    arrays: Sequence[Sequence[Any]],
+    *,
+    on_conflict: str = "",
+) -> int:
+    """:func:`insert_from_arrays` for values already laid out one list per column, in the
+    order of ``columns`` (JSON as text): what a caller with thousands of rows builds
+    without a dict per row."""
     select = ", ".join(
         f"v.{name}::jsonb" if sql_type == "jsonb" else f"v.{name}" for name, sql_type in columns
     )
@@ -58,7 +72,7 @@ def insert_from_arrays(
     statement = (
         f"INSERT INTO {table} ({names}) SELECT {select} FROM {_unnest(columns)} {on_conflict}"
     )
-    result = conn.exec_driver_sql(statement, tuple(_arrays(rows, columns)))
+    result = conn.exec_driver_sql(statement, tuple(arrays))
     return result.rowcount
 
 
@@ -77,6 +91,32 @@ def update_from_arrays(
     ``AND where`` (its ``%s`` bound to ``where_params``), setting ``also`` too; returns the
     rows updated."""
     every = [key, *columns]
+    return update_columns(
+        conn,
+        table,
+        key,
+        columns,
+        _arrays(rows, every),
+        where=where,
+        where_params=where_params,
+        also=also,
+    )
+
+
+def update_columns(
+    conn: Connection,
+    table: str,
+    key: tuple[str, str],
+    columns: Sequence[tuple[str, str]],
+    arrays: Sequence[Sequence[Any]],
+    *,
+    where: str = "",
+    where_params: Sequence[Any] = (),
+    also: str = "",
+) -> int:
+    """:func:`update_from_arrays` for values already laid out one list per column: the
+    key's first, then those of ``columns`` in order (JSON as text)."""
+    every = [key, *columns]
     assignments = ", ".join(
         f"{name} = v.{name}::jsonb" if sql_type == "jsonb" else f"{name} = v.{name}"
         for name, sql_type in columns
@@ -85,5 +125,5 @@ def update_from_arrays(
         assignments += f", {also}"
     condition = f"{table}.{key[0]} = v.{key[0]}" + (f" AND {where}" if where else "")
     statement = f"UPDATE {table} SET {assignments} FROM {_unnest(every)} WHERE {condition}"
-    result = conn.exec_driver_sql(statement, (*_arrays(rows, every), *where_params))
+    result = conn.exec_driver_sql(statement, (*arrays, *where_params))
     return result.rowcount

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from tickwork.schedule.misfire import FireReason, MissedRange
 from tickwork.schedule.policies import ExecutionStatus, ExecutionTrigger, ScheduleState
 from tickwork.store.engine import create_store_engine
 from tickwork.store.executions import SqlExecutionStore
-from tickwork.store.protocols import ActiveCounts, ExecutionStore, NewExecution
+from tickwork.store.protocols import ActiveCounts, ExecutionStore, NewExecution, ScheduleAdvance
 from tickwork.store.tables import executions, missed_ranges, schedules
 
 from .helpers import T0, insert_execution, insert_schedule
@@ -129,6 +130,22 @@ def test_manual_runs_for_a_fired_instant_are_not_deduplicated(
     assert count_rows(store_engine) == 3
 
 
+def test_each_fire_keeps_its_own_input_whether_shared_or_not(
+    store_engine: Engine, schedule_id: uuid.UUID
+) -> None:
+    shared = {"report": "daily"}
+    batch = [
+        *(replace(f, input=shared) for f in fires_every_minute(schedule_id, 3)),
+        replace(fire(schedule_id, T0 + timedelta(minutes=3)), input={"report": "weekly"}),
+        replace(fire(schedule_id, T0 + timedelta(minutes=4)), input={}),
+    ]
+    with store_engine.begin() as conn:
+        assert STORE.record_fires(conn, batch) == 5
+        stored = {e.id: e.input for e in STORE.list_for_schedule(conn, schedule_id)}
+
+    assert stored == {f.id: f.input for f in batch}
+
+
 def test_an_empty_batch_records_nothing(store_engine: Engine) -> None:
     with store_engine.begin() as conn:
         assert STORE.record_fires(conn, []) == 0
@@ -188,6 +205,40 @@ def schedule_row(engine: Engine, schedule_id: uuid.UUID) -> sa.RowMapping:
     with engine.connect() as conn:
         query = sa.select(schedules).where(schedules.c.id == schedule_id)
         return conn.execute(query).mappings().one()
+
+
+def test_advance_schedules_moves_each_schedule_to_its_own_place(store_engine: Engine) -> None:
+    with store_engine.begin() as conn:
+        ongoing = insert_schedule(conn, "ongoing", next_fire_at=T0)
+        finished = insert_schedule(conn, "finished", next_fire_at=T0)
+        untouched = insert_schedule(conn, "untouched", next_fire_at=T0)
+        STORE.advance_schedules(
+            conn,
+            [
+                ScheduleAdvance(
+                    schedule_id=ongoing,
+                    next_fire_at=T0 + timedelta(hours=1),
+                    last_fired_at=T0,
+                    runs_count=8,
+                    state=ScheduleState.ACTIVE,
+                ),
+                ScheduleAdvance(
+                    schedule_id=finished,
+                    next_fire_at=None,
+                    last_fired_at=T0,
+                    runs_count=1,
+                    state=ScheduleState.COMPLETED,
+                ),
+            ],
+        )
+
+    def where(schedule_id: uuid.UUID) -> tuple[object, ...]:
+        row = schedule_row(store_engine, schedule_id)
+        return (row["next_fire_at"], row["last_fired_at"], row["runs_count"], row["state"])
+
+    assert where(ongoing) == (T0 + timedelta(hours=1), T0, 8, "active")
+    assert where(finished) == (None, T0, 1, "completed")
+    assert where(untouched) == (T0, None, 0, "active")
 
 
 def test_fires_and_advance_commit_together(store_engine: Engine, schedule_id: uuid.UUID) -> None:
@@ -369,3 +420,22 @@ def test_count_active_counts_queued_and_running_apart_from_buffered(
         counts = STORE.count_active(conn, schedule_id)
 
     assert (counts.active, counts.buffered) == (3, 1)
+
+
+def test_count_active_many_counts_each_schedule_and_zero_for_the_idle(
+    store_engine: Engine, schedule_id: uuid.UUID
+) -> None:
+    with store_engine.begin() as conn:
+        others = [insert_schedule(conn, f"other-{n}") for n in range(3)]
+        insert_execution(conn, schedule_id, status="running")
+        insert_execution(conn, others[0], status="buffered")
+        insert_execution(conn, others[1], status="succeeded")
+
+        counts = STORE.count_active_many(conn, [schedule_id, *others])
+
+    assert counts == {
+        schedule_id: ActiveCounts(active=1, buffered=0),
+        others[0]: ActiveCounts(active=0, buffered=1),
+        others[1]: ActiveCounts(active=0, buffered=0),
+        others[2]: ActiveCounts(active=0, buffered=0),
+    }

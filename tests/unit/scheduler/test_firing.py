@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,7 +15,7 @@ from tickwork.schedule.jitter import jitter_delay
 from tickwork.schedule.misfire import FireAction, FireReason, MissedRange, expand
 from tickwork.schedule.policies import ExecutionStatus, ExecutionTrigger, ScheduleState
 from tickwork.schedule.rules import ScheduleRules, rules_from_stored
-from tickwork.scheduler.firing import Settlement, settle
+from tickwork.scheduler.firing import Settlement, settle, settle_many
 from tickwork.spec.documents import ScheduleDocument
 from tickwork.store.protocols import ActiveCounts, ScheduleAdvance, ScheduleRecord
 
@@ -177,6 +178,19 @@ def test_an_outage_runs_the_latest_instant_in_the_window_and_records_the_rest() 
     assert [e.queued_at for e in found.executions[:3]] == [None, None, None]
     assert found.advance.runs_count == 4
     assert (found.advance.last_fired_at, found.advance.next_fire_at) == (at("16:00"), at("17:00"))
+
+
+def test_an_instant_within_the_grace_given_runs_even_under_skip() -> None:
+    # The loop widens the grace by the time its earlier batches took: an instant due when
+    # the pass began is on time in its last batch too.
+    record, rules = schedule(next_fire_at=at("13:00"), misfire="skip")
+    now = at("13:00", 2.5)
+
+    late = settle(record, rules, now, IDLE, counter())
+    widened = settle(record, rules, now, IDLE, counter(), grace=timedelta(seconds=3))
+
+    assert late is not None and rows(late) == [("13:00", MISSED, "misfire")]
+    assert widened is not None and rows(widened) == [("13:00", QUEUED, None)]
 
 
 def test_run_all_catch_up_runs_one_after_another() -> None:
@@ -358,3 +372,56 @@ def test_every_row_gets_its_own_id() -> None:
     assert found is not None
     ids = [e.id for e in found.executions]
     assert len(ids) == len(set(ids)) == 61
+
+
+# -- a batch ---------------------------------------------------------------------------
+
+
+def test_settle_many_settles_a_mixed_batch_as_settle_does_one_at_a_time() -> None:
+    """Schedules that share a timing are decided once; none may get another's decision."""
+    now = at("13:00", 0.5)
+    cases: list[tuple[dict[str, Any], datetime, ScheduleState, int, ActiveCounts]] = [
+        ({}, at("12:00"), ACTIVE, 0, IDLE),  # on time
+        ({"priority": 3}, at("12:00"), ACTIVE, 0, IDLE),  # the same timing, its own rows
+        ({}, at("09:30"), ACTIVE, 7, IDLE),  # an outage
+        ({}, at("12:00"), ACTIVE, 0, BUSY),  # busy under skip
+        ({"overlap": "cancel_other"}, at("12:00"), ACTIVE, 0, BUSY),
+        ({"trigger": {"cron": "H * * * *"}}, at("12:00"), ACTIVE, 0, IDLE),  # hashed ...
+        ({"trigger": {"cron": "H * * * *"}}, at("12:00"), ACTIVE, 0, IDLE),  # ... apart
+        ({"max_runs": 3}, at("12:00"), ACTIVE, 2, IDLE),  # its last run
+        ({"max_runs": 3}, at("12:00"), ACTIVE, 1, IDLE),  # not yet
+        ({"misfire": "run_all", "catchup_window": "3h"}, at("10:30"), ACTIVE, 0, IDLE),
+        ({"misfire": "skip"}, at("10:30"), ACTIVE, 0, IDLE),
+        ({}, at("10:30"), PAUSED, 0, IDLE),
+        ({"trigger": {"at": "2026-06-01T12:59:59.900000Z"}}, at("11:00"), ACTIVE, 0, IDLE),
+        ({}, at("13:00"), ACTIVE, 0, IDLE),  # not due yet
+        ({"trigger": {"interval": "15m"}}, at("12:40"), ACTIVE, 0, IDLE),
+    ]
+    records, rules_of, active_of = [], {}, {}
+    for number, (fields, since, state, runs_count, active) in enumerate(cases):
+        record, _ = schedule(next_fire_at=None, **fields)
+        schedule_id = uuid.UUID(int=1000 + number)
+        rules = rules_from_stored(record.document, schedule_id=schedule_id, created_at=CREATED_AT)
+        records.append(
+            replace(
+                record,
+                id=schedule_id,
+                state=state,
+                runs_count=runs_count,
+                next_fire_at=rules.next_fire(since, runs_count),
+            )
+        )
+        rules_of[schedule_id], active_of[schedule_id] = rules, active
+    grace = timedelta(seconds=2)
+
+    batch = settle_many(records, rules_of, now, active_of, counter(), grace=grace)
+
+    ids = counter()
+    one_at_a_time = [
+        settle(record, rules_of[record.id], now, active_of[record.id], ids, grace=grace)
+        for record in records
+    ]
+    assert batch == [s for s in one_at_a_time if s is not None]
+    assert len(batch) == len(cases) - 1
+    hashed = [s.executions[-1].scheduled_for for s in batch[5:7]]
+    assert hashed[0] != hashed[1]

@@ -151,3 +151,34 @@ def test_timing_changes_with_the_trigger_or_window_only() -> None:
     assert rules(stored(trigger={"cron": "5 * * * *"})).timing() != base.timing()
     assert rules(stored(timezone="Europe/Berlin")).timing() != base.timing()
     assert rules(stored(max_runs=3)).timing() != base.timing()
+
+
+def test_schedules_share_a_timing_key_exactly_when_their_instants_are_the_same() -> None:
+    base = rules(stored())
+    # Another schedule, other words: the same instants.
+    assert rules(stored(priority=9, overlap="allow"), OTHER_ID).timing_key == base.timing_key
+    for other in (
+        stored(trigger={"cron": "5 * * * *"}),
+        stored(timezone="Europe/Berlin"),
+        stored(max_runs=3),
+        stored(start_at="2026-07-01T00:00:00Z"),
+        stored(end_at="2026-07-01T00:00:00Z"),
+    ):
+        assert rules(other).timing_key != base.timing_key
+    # H fields hash the schedule id: two schedules on one H expression fire apart.
+    hashed = stored(trigger={"cron": "H H * * *"})
+    assert rules(hashed).timing_key == rules(hashed).timing_key
+    assert rules(hashed).timing_key != rules(hashed, OTHER_ID).timing_key
+    # An interval without anchor runs on its creation grid: created apart, apart.
+    interval = stored(trigger={"interval": "15m"})
+    later = rules_from_stored(
+        interval, schedule_id=OTHER_ID, created_at=CREATED_AT + timedelta(seconds=1)
+    )
+    assert rules(interval).timing_key != later.timing_key
+    assert rules(interval).timing_key == rules(interval, OTHER_ID).timing_key
+
+
+def test_a_document_without_input_gets_an_empty_one_it_cannot_change() -> None:
+    found = rules(stored())
+    assert found.input == {}
+    assert not isinstance(found.input, dict)
