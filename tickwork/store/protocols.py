@@ -221,6 +221,15 @@ class ScheduleStore(Protocol):
         """The schedule named ``name`` in ``namespace``; ``NotFound`` when there is none."""
         ...
 
+    def get_with_last_run(
+        self, conn: Connection, schedule_id: uuid.UUID
+    ) -> tuple[ScheduleRecord, ExecutionRecord | None]:
+        """The schedule with this id and its newest run (by ``scheduled_for``, then id;
+        ``skipped`` and ``missed`` records do not count; None without one), read in one
+        statement, so it fits a connection of ``reads_only``; ``NotFound`` when there is
+        no such schedule."""
+        ...
+
     def update(self, conn: Connection, schedule: ScheduleRecord, now: datetime) -> ScheduleRecord:
         """Write every changeable field of ``schedule`` if it is still at ``schedule.revision``.
 

@@ -180,7 +180,8 @@ def list_schedules(
 
 @router.get(BY_ID, response_model=Schedule, responses=problem_responses(404))
 def get_schedule(schedule_id: uuid.UUID, node: NodeDep, caller: Reader) -> JSONResponse:
-    return _respond(node, node.schedules.get(schedule_id, caller=caller))
+    record, last = node.schedules.get_with_last_run(schedule_id, caller=caller)
+    return schedule_response(record, last)
 
 
 @router.put(
