@@ -487,9 +487,8 @@ class ScheduleService:
                 input=input,
                 idempotency_key=idempotency_key,
             )
-            self._executions.record_fires(conn, [run])
+            created = self._executions.insert_run(conn, run)
             announce_queued(conn)
-            created = self._executions.get(conn, run.id)
         self._on_queued()
         return created, True
 

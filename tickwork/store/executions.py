@@ -82,6 +82,8 @@ _CANCELLABLE = (
     ExecutionStatus.WAITING.value,
     ExecutionStatus.RETRYING.value,
 )
+_INSERT_RETURNING = sa.insert(executions).returning(executions)
+"""One run in, as stored out (built once: building it costs more than running it)."""
 _NEVER_RAN = (ExecutionStatus.SKIPPED.value, ExecutionStatus.MISSED.value)
 
 
@@ -149,6 +151,11 @@ class SqlExecutionStore:
                 _insert_skipping_fired(conn), rows, execution_options={"preserve_rowcount": True}
             )
         return result.rowcount
+
+    def insert_run(self, conn: Connection, run: NewExecution) -> ExecutionRecord:
+        with translated_errors():
+            row = conn.execute(_INSERT_RETURNING, _row_of(run)).mappings().one()
+        return execution_from_row(row)
 
     def advance_schedule(
         self,

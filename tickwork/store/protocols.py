@@ -303,6 +303,13 @@ class ExecutionStore(Protocol):
         """
         ...
 
+    def insert_run(self, conn: Connection, run: NewExecution) -> ExecutionRecord:
+        """Insert one run and return it as stored, in one statement: for runs that are not
+        fires (``manual``, ``backfill``…), which nothing deduplicates by instant (a fire
+        already stored is a ``Conflict`` here). A taken idempotency key or an unknown
+        schedule raise ``Conflict``."""
+        ...
+
     def advance_schedule(
         self,
         conn: Connection,

@@ -61,6 +61,9 @@ def schedule_from_row(row: Mapping[Any, Any]) -> ScheduleRecord:
     return ScheduleRecord(**values)
 
 
+_BY_ID = sa.select(schedules).where(_c.id == sa.bindparam("schedule_id", type_=_c.id.type))
+_BY_ID_FOR_UPDATE = _BY_ID.with_for_update()
+"""One schedule by id (built once: building costs more than the lookup)."""
 _LAST_RUN = {column.name: f"last_run_{column.name}" for column in executions.c}
 """The newest run's columns in :data:`_WITH_LAST_RUN`, by the names they take there."""
 _WITH_LAST_RUN = (
@@ -68,8 +71,7 @@ _WITH_LAST_RUN = (
     .select_from(schedules.outerjoin(executions, executions.c.id == newest_run_id()))
     .where(_c.id == sa.bindparam("schedule_id", type_=_c.id.type))
 )
-"""A schedule and its newest run in one statement (built once: building costs more than
-the lookup)."""
+"""A schedule and its newest run in one statement."""
 
 
 class SqlScheduleStore:
@@ -103,7 +105,12 @@ class SqlScheduleStore:
     def get(
         self, conn: Connection, schedule_id: uuid.UUID, *, for_update: bool = False
     ) -> ScheduleRecord:
-        return self._one(conn, _c.id == schedule_id, str(schedule_id), for_update=for_update)
+        query = _BY_ID_FOR_UPDATE if for_update and is_postgres(conn) else _BY_ID
+        with translated_errors():
+            row = conn.execute(query, {"schedule_id": schedule_id}).mappings().one_or_none()
+        if row is None:
+            raise NotFound("schedule", str(schedule_id))
+        return schedule_from_row(row)
 
     def get_with_last_run(
         self, conn: Connection, schedule_id: uuid.UUID

@@ -129,6 +129,22 @@ def test_manual_runs_for_a_fired_instant_are_not_deduplicated(
     assert count_rows(store_engine) == 3
 
 
+def test_an_inserted_run_comes_back_as_stored(store_engine: Engine, schedule_id: uuid.UUID) -> None:
+    run = fire(schedule_id, trigger=ExecutionTrigger.MANUAL)
+    with store_engine.begin() as conn:
+        inserted = STORE.insert_run(conn, run)
+        stored = STORE.get(conn, run.id)
+
+    assert inserted == stored
+    assert (inserted.trigger, inserted.attempt, inserted.input) == (
+        ExecutionTrigger.MANUAL,
+        1,
+        {"n": 1},
+    )
+    with pytest.raises(Conflict), store_engine.begin() as conn:
+        STORE.insert_run(conn, fire(uuid.uuid4(), trigger=ExecutionTrigger.MANUAL))
+
+
 def test_an_empty_batch_records_nothing(store_engine: Engine) -> None:
     with store_engine.begin() as conn:
         assert STORE.record_fires(conn, []) == 0
