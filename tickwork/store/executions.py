@@ -118,7 +118,11 @@ def newest_run_id() -> sa.ScalarSelect[Any]:
     runs = _RUNS
     return (
         sa.select(runs.c.id)
-        .where(runs.c.schedule_id == schedules.c.id, runs.c.status.not_in(_NEVER_RAN))
+        .where(
+            runs.c.schedule_id == schedules.c.id,
+            # Not NOT IN: a list parameter is expanded again at every execution.
+            *(runs.c.status != status for status in _NEVER_RAN),
+        )
         .order_by(runs.c.scheduled_for.desc(), runs.c.id.desc())
         .limit(1)
         .correlate(schedules)
