@@ -43,7 +43,10 @@ async def serve_node(
     # fights over the GIL: the routes are short store reads, and a few threads keep the
     # cores busy with far less switching.
     anyio.to_thread.current_default_thread_limiter().total_tokens = ROUTE_THREADS
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+    # No access log: at warning level each line was built for nothing and dropped.
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", access_log=False, lifespan="off"
+    )
     server = _Server(config)
     http = asyncio.create_task(server.serve())
     running = asyncio.create_task(node.run())

@@ -65,6 +65,7 @@ from tickwork.scheduler.record import record_settlements
 from tickwork.service.access import SYSTEM, Caller, require_action_allowed
 from tickwork.spec.documents import AtTriggerDocument, ScheduleDocument
 from tickwork.store.changes import announce_change, announce_queued
+from tickwork.store.engine import reads_only
 from tickwork.store.executions import RunTiming, SqlExecutionStore
 from tickwork.store.protocols import (
     ExecutionRecord,
@@ -152,6 +153,7 @@ class ScheduleService:
         on_queued: Callable[[], None] | None = None,
     ) -> None:
         self._engine = engine
+        self._reads = reads_only(engine)
         self._clock = clock
         self._ids = ids or IdGenerator(clock)
         self._on_change = on_change or (lambda: None)
@@ -165,6 +167,14 @@ class ScheduleService:
     def get(self, schedule_id: uuid.UUID, *, caller: Caller = SYSTEM) -> ScheduleRecord:
         with self._engine.connect() as conn:
             return _visible(self._schedules.get(conn, schedule_id), caller)
+
+    def get_with_last_run(
+        self, schedule_id: uuid.UUID, *, caller: Caller = SYSTEM
+    ) -> tuple[ScheduleRecord, ExecutionRecord | None]:
+        """The schedule and its newest run (see :meth:`last_runs`), in one read."""
+        with self._reads.connect() as conn:
+            record, last = self._schedules.get_with_last_run(conn, schedule_id)
+        return _visible(record, caller), last
 
     def find(self, namespace: str, name: str) -> ScheduleRecord:
         with self._engine.connect() as conn:
@@ -519,9 +529,8 @@ class ScheduleService:
                 input=input,
                 idempotency_key=idempotency_key,
             )
-            self._executions.record_fires(conn, [run])
+            created = self._executions.insert_run(conn, run)
             announce_queued(conn)
-            created = self._executions.get(conn, run.id)
         self._on_queued()
         return created, True
 

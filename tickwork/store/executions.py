@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection
 
 from tickwork.errors import Conflict, NotFound
 from tickwork.schedule.misfire import MissedRange
@@ -38,7 +38,7 @@ from tickwork.store.protocols import (
 )
 from tickwork.store.tables import executions, missed_ranges, schedules
 
-__all__ = ["ExecutionFilter", "SqlExecutionStore", "execution_from_row"]
+__all__ = ["ExecutionFilter", "SqlExecutionStore", "execution_from_row", "newest_run_id"]
 
 _c = executions.c
 _RUNS = executions.alias("runs")
@@ -83,6 +83,8 @@ _CANCELLABLE = (
     ExecutionStatus.WAITING.value,
     ExecutionStatus.RETRYING.value,
 )
+_INSERT_RETURNING = sa.insert(executions).returning(executions)
+"""One run in, as stored out (built once: building it costs more than running it)."""
 _NEVER_RAN = (ExecutionStatus.SKIPPED.value, ExecutionStatus.MISSED.value)
 
 
@@ -113,7 +115,25 @@ class ExecutionFilter:
     """True: only runs removed from the dead list; False: only the others."""
 
 
-def execution_from_row(row: RowMapping) -> ExecutionRecord:
+def newest_run_id() -> sa.ScalarSelect[Any]:
+    """The id of the newest run (by ``scheduled_for``, then id) of the schedule in the
+    enclosing query, ``skipped`` and ``missed`` records left out: a correlated subquery."""
+    runs = _RUNS
+    return (
+        sa.select(runs.c.id)
+        .where(
+            runs.c.schedule_id == schedules.c.id,
+            # Not NOT IN: a list parameter is expanded again at every execution.
+            *(runs.c.status != status for status in _NEVER_RAN),
+        )
+        .order_by(runs.c.scheduled_for.desc(), runs.c.id.desc())
+        .limit(1)
+        .correlate(schedules)
+        .scalar_subquery()
+    )
+
+
+def execution_from_row(row: Mapping[Any, Any]) -> ExecutionRecord:
     """An ``executions`` row as an :class:`ExecutionRecord`."""
     values = dict(row)
     values["trigger"] = ExecutionTrigger(values["trigger"])
@@ -143,6 +163,11 @@ class SqlExecutionStore:
                 execution_options={"preserve_rowcount": True},
             )
         return result.rowcount
+
+    def insert_run(self, conn: Connection, run: NewExecution) -> ExecutionRecord:
+        with translated_errors():
+            row = conn.execute(_INSERT_RETURNING, _row_of(run)).mappings().one()
+        return execution_from_row(row)
 
     def advance_schedule(
         self,
@@ -413,16 +438,7 @@ class SqlExecutionStore:
             with translated_errors():
                 row = conn.execute(query).mappings().first()
             return {} if row is None else {schedule_ids[0]: execution_from_row(row)}
-        runs = _RUNS
-        newest = (
-            sa.select(runs.c.id)
-            .where(runs.c.schedule_id == schedules.c.id, runs.c.status.not_in(_NEVER_RAN))
-            .order_by(runs.c.scheduled_for.desc(), runs.c.id.desc())
-            .limit(1)
-            .correlate(schedules)
-            .scalar_subquery()
-        )
-        wanted = sa.select(newest).where(schedules.c.id.in_(schedule_ids))
+        wanted = sa.select(newest_run_id()).where(schedules.c.id.in_(schedule_ids))
         query = sa.select(executions).where(_c.id.in_(wanted))
         with translated_errors():
             rows = conn.execute(query).mappings().all()

@@ -234,6 +234,15 @@ class ScheduleStore(Protocol):
         """The schedule named ``name`` in ``namespace``; ``NotFound`` when there is none."""
         ...
 
+    def get_with_last_run(
+        self, conn: Connection, schedule_id: uuid.UUID
+    ) -> tuple[ScheduleRecord, ExecutionRecord | None]:
+        """The schedule with this id and its newest run (by ``scheduled_for``, then id;
+        ``skipped`` and ``missed`` records do not count; None without one), read in one
+        statement, so it fits a connection of ``reads_only``; ``NotFound`` when there is
+        no such schedule."""
+        ...
+
     def update(self, conn: Connection, schedule: ScheduleRecord, now: datetime) -> ScheduleRecord:
         """Write every changeable field of ``schedule`` if it is still at ``schedule.revision``.
 
@@ -305,6 +314,13 @@ class ExecutionStore(Protocol):
         Other refusals (a taken idempotency key, an unknown schedule) raise ``Conflict``.
         Rows go in as few statements as the driver allows.
         """
+        ...
+
+    def insert_run(self, conn: Connection, run: NewExecution) -> ExecutionRecord:
+        """Insert one run and return it as stored, in one statement: for runs that are not
+        fires (``manual``, ``backfill``…), which nothing deduplicates by instant (a fire
+        already stored is a ``Conflict`` here). A taken idempotency key or an unknown
+        schedule raise ``Conflict``."""
         ...
 
     def advance_schedule(

@@ -262,7 +262,7 @@ class SqlQueueStore:
                 version = values.pop("w_version")
                 claimed.append(
                     ClaimedRun(
-                        execution=execution_from_row(values),  # type: ignore[arg-type]
+                        execution=execution_from_row(values),
                         document=document,
                         schedule_revision=revision,
                         workflow=workflow,

@@ -13,14 +13,15 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection
 
 from tickwork.errors import Conflict, NotFound
 from tickwork.schedule.policies import ScheduleState
 from tickwork.store.engine import is_postgres
 from tickwork.store.errors import translated_errors
-from tickwork.store.protocols import DueSchedule, NewSchedule, ScheduleRecord
-from tickwork.store.tables import schedules
+from tickwork.store.executions import execution_from_row, newest_run_id
+from tickwork.store.protocols import DueSchedule, ExecutionRecord, NewSchedule, ScheduleRecord
+from tickwork.store.tables import executions, schedules
 
 __all__ = ["SqlScheduleStore", "schedule_from_row"]
 
@@ -58,11 +59,24 @@ _NAMES_PER_QUERY = 500
 """Names bound in one ``IN`` list (SQLite allows a few thousand parameters a statement)."""
 
 
-def schedule_from_row(row: RowMapping) -> ScheduleRecord:
+def schedule_from_row(row: Mapping[Any, Any]) -> ScheduleRecord:
     """A ``schedules`` row as a :class:`ScheduleRecord`."""
     values = dict(row)
     values["state"] = ScheduleState(values["state"])
     return ScheduleRecord(**values)
+
+
+_BY_ID = sa.select(schedules).where(_c.id == sa.bindparam("schedule_id", type_=_c.id.type))
+_BY_ID_FOR_UPDATE = _BY_ID.with_for_update()
+"""One schedule by id (built once: building costs more than the lookup)."""
+_LAST_RUN = {column.name: f"last_run_{column.name}" for column in executions.c}
+"""The newest run's columns in :data:`_WITH_LAST_RUN`, by the names they take there."""
+_WITH_LAST_RUN = (
+    sa.select(schedules, *(column.label(_LAST_RUN[column.name]) for column in executions.c))
+    .select_from(schedules.outerjoin(executions, executions.c.id == newest_run_id()))
+    .where(_c.id == sa.bindparam("schedule_id", type_=_c.id.type))
+)
+"""A schedule and its newest run in one statement."""
 
 
 class SqlScheduleStore:
@@ -97,7 +111,24 @@ class SqlScheduleStore:
     def get(
         self, conn: Connection, schedule_id: uuid.UUID, *, for_update: bool = False
     ) -> ScheduleRecord:
-        return self._one(conn, _c.id == schedule_id, str(schedule_id), for_update=for_update)
+        query = _BY_ID_FOR_UPDATE if for_update and is_postgres(conn) else _BY_ID
+        with translated_errors():
+            row = conn.execute(query, {"schedule_id": schedule_id}).mappings().one_or_none()
+        if row is None:
+            raise NotFound("schedule", str(schedule_id))
+        return schedule_from_row(row)
+
+    def get_with_last_run(
+        self, conn: Connection, schedule_id: uuid.UUID
+    ) -> tuple[ScheduleRecord, ExecutionRecord | None]:
+        with translated_errors():
+            row = conn.execute(_WITH_LAST_RUN, {"schedule_id": schedule_id}).one_or_none()
+        if row is None:
+            raise NotFound("schedule", str(schedule_id))
+        values = row._asdict()
+        run = {name: values.pop(label) for name, label in _LAST_RUN.items()}
+        record = schedule_from_row(values)
+        return record, None if run["id"] is None else execution_from_row(run)
 
     def get_by_name(
         self, conn: Connection, namespace: str, name: str, *, for_update: bool = False

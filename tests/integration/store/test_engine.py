@@ -6,6 +6,7 @@ import sqlite3
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from hypothesis import given
@@ -22,6 +23,7 @@ from tickwork.store.engine import (
     default_database_url,
     is_postgres,
     normalize_database_url,
+    reads_only,
 )
 from tickwork.store.errors import translated_errors
 from tickwork.store.tables import executions, scheduler_leases, schedules
@@ -68,6 +70,27 @@ def test_sqlite_transactions_take_the_write_lock_at_begin(sqlite_database_url: s
                 other.close()
     finally:
         engine.dispose()
+
+
+def test_reads_only_connections_neither_wait_for_the_writer_nor_hold_a_transaction(
+    store_engine: Engine,
+) -> None:
+    count = sa.select(sa.func.count()).select_from(schedules)
+    with store_engine.begin() as writer:
+        insert_schedule(writer)
+        # A transaction of its own would queue behind the writer (SQLite) or stay open.
+        with reads_only(store_engine).connect() as reader:
+            assert reader.execute(count).scalar_one() == 0
+            if is_postgres(store_engine):
+                status = reader.connection.dbapi_connection.info.transaction_status  # type: ignore[union-attr]
+                assert status == psycopg.pq.TransactionStatus.IDLE
+    with reads_only(store_engine).connect() as reader:
+        assert reader.execute(count).scalar_one() == 1
+    with store_engine.connect() as conn:  # the pool hands out ordinary connections again
+        conn.execute(count)
+        if is_postgres(store_engine):
+            status = conn.connection.dbapi_connection.info.transaction_status  # type: ignore[union-attr]
+            assert status == psycopg.pq.TransactionStatus.INTRANS
 
 
 def test_foreign_keys_are_enforced(store_engine: Engine) -> None:

@@ -146,6 +146,22 @@ def test_each_fire_keeps_its_own_input_whether_shared_or_not(
     assert stored == {f.id: f.input for f in batch}
 
 
+def test_an_inserted_run_comes_back_as_stored(store_engine: Engine, schedule_id: uuid.UUID) -> None:
+    run = fire(schedule_id, trigger=ExecutionTrigger.MANUAL)
+    with store_engine.begin() as conn:
+        inserted = STORE.insert_run(conn, run)
+        stored = STORE.get(conn, run.id)
+
+    assert inserted == stored
+    assert (inserted.trigger, inserted.attempt, inserted.input) == (
+        ExecutionTrigger.MANUAL,
+        1,
+        {"n": 1},
+    )
+    with pytest.raises(Conflict), store_engine.begin() as conn:
+        STORE.insert_run(conn, fire(uuid.uuid4(), trigger=ExecutionTrigger.MANUAL))
+
+
 def test_an_empty_batch_records_nothing(store_engine: Engine) -> None:
     with store_engine.begin() as conn:
         assert STORE.record_fires(conn, []) == 0

@@ -11,11 +11,12 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from tickwork.errors import Conflict, NotFound
-from tickwork.schedule.policies import ScheduleState
+from tickwork.schedule.policies import ExecutionStatus, ScheduleState
+from tickwork.store.engine import reads_only
 from tickwork.store.protocols import NewSchedule, ScheduleStore
 from tickwork.store.schedules import SqlScheduleStore
 
-from .helpers import T0
+from .helpers import T0, insert_execution
 
 STORE: ScheduleStore = SqlScheduleStore()
 
@@ -87,6 +88,37 @@ def test_missing_schedules_are_not_found(store_engine: Engine) -> None:
             STORE.get_by_name(conn, "default", "nope")
         with pytest.raises(NotFound):
             STORE.delete(conn, missing)
+
+
+def test_a_schedule_reads_with_its_newest_run_that_ran(store_engine: Engine) -> None:
+    schedule = new_schedule()
+    with store_engine.begin() as conn:
+        STORE.insert(conn, schedule)
+        alone = STORE.get_with_last_run(conn, schedule.id)
+        insert_execution(conn, schedule.id, status="failed", scheduled_for=T0)
+        newest = insert_execution(
+            conn, schedule.id, status="succeeded", scheduled_for=T0 + timedelta(minutes=1)
+        )
+        for later, status in enumerate(("skipped", "missed"), start=2):
+            insert_execution(
+                conn, schedule.id, status=status, scheduled_for=T0 + timedelta(minutes=later)
+            )
+        other = STORE.insert(conn, new_schedule("other"))
+        insert_execution(conn, other.id, scheduled_for=T0 + timedelta(hours=1))
+    with reads_only(store_engine).connect() as conn:
+        stored = STORE.get(conn, schedule.id)
+        record, last = STORE.get_with_last_run(conn, schedule.id)
+        with pytest.raises(NotFound):
+            STORE.get_with_last_run(conn, uuid.uuid4())
+
+    assert alone == (stored, None)
+    assert record == stored
+    assert last is not None
+    assert (last.id, last.status, last.scheduled_for) == (
+        newest,
+        ExecutionStatus.SUCCEEDED,
+        T0 + timedelta(minutes=1),
+    )
 
 
 def test_list_is_ordered_by_namespace_then_name(store_engine: Engine) -> None:

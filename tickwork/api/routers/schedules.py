@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import UTC, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Header, Query, Response
+from fastapi import APIRouter, Body, Header, Query
 from fastapi.responses import JSONResponse
 
 from tickwork.api.deps import NodeDep, Reader, Writer
@@ -180,7 +180,8 @@ def list_schedules(
 
 @router.get(BY_ID, response_model=Schedule, responses=problem_responses(404))
 def get_schedule(schedule_id: uuid.UUID, node: NodeDep, caller: Reader) -> JSONResponse:
-    return _respond(node, node.schedules.get(schedule_id, caller=caller))
+    record, last = node.schedules.get_with_last_run(schedule_id, caller=caller)
+    return schedule_response(record, last)
 
 
 @router.put(
@@ -263,6 +264,7 @@ def resume_schedule(schedule_id: uuid.UUID, node: NodeDep, caller: Writer) -> JS
 @router.post(
     BY_ID + "/trigger",
     status_code=201,
+    response_model=Execution,
     responses={
         200: {"description": "The Idempotency-Key was used before: the run it started."},
         **problem_responses(400, 404),
@@ -272,21 +274,22 @@ def trigger_schedule(
     schedule_id: uuid.UUID,
     node: NodeDep,
     caller: Writer,
-    response: Response,
     idempotency_key: Annotated[
         str | None,
         Header(description="The same key returns the run it started the first time."),
     ] = None,
     body: Annotated[object, RawJson(TriggerRequest), Body()] = None,
-) -> Execution:
+) -> JSONResponse:
     """Start a run now, whatever the schedule's state and overlap policy."""
     request = parse_body(TriggerRequest, body)
     run, new = node.schedules.trigger_now(
         schedule_id, input=request.input, idempotency_key=idempotency_key, caller=caller
     )
-    response.status_code = 201 if new else 200
-    response.headers["Location"] = f"/api/v1/executions/{run.id}"
-    return Execution.of(run)
+    return JSONResponse(
+        Execution.of(run).model_dump(mode="json"),
+        status_code=201 if new else 200,
+        headers={"Location": f"/api/v1/executions/{run.id}"},
+    )
 
 
 @router.post(
