@@ -31,17 +31,21 @@ import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from tickwork.schedule.policies import ExecutionStatus, ScheduleState
-from tickwork.store.bulk import insert_from_arrays, update_from_arrays
+from tickwork.store.bulk import insert_from_arrays, sqlite_executemany, update_from_arrays
 from tickwork.store.engine import is_postgres
 from tickwork.store.errors import translated_errors
-from tickwork.store.executions import execution_from_row
+from tickwork.store.executions import (
+    EXECUTION_WIDTH,
+    execution_from_row,
+    execution_from_values,
+)
 from tickwork.store.protocols import ExecutionRecord
 from tickwork.store.tables import executions, schedules, step_results, workers, workflows
 
@@ -237,13 +241,7 @@ class SqlQueueStore:
             )
             _w = workflows.c
             rows = conn.execute(
-                sa.select(
-                    executions,
-                    _s.document.label("s_document"),
-                    _s.revision.label("s_revision"),
-                    _w.document.label("w_document"),
-                    _w.version.label("w_version"),
-                )
+                sa.select(executions, _s.document, _s.revision, _w.document, _w.version)
                 .select_from(
                     executions.outerjoin(schedules, _s.id == _c.schedule_id).outerjoin(
                         workflows,
@@ -252,24 +250,18 @@ class SqlQueueStore:
                 )
                 .where(_c.id.in_(allowed))
                 .order_by(_c.priority.desc(), _c.scheduled_for, _c.id)
-            ).mappings()
-            claimed = []
-            for row in rows:
-                values = dict(row)
-                document = values.pop("s_document")
-                revision = values.pop("s_revision")
-                workflow = values.pop("w_document")
-                version = values.pop("w_version")
-                claimed.append(
-                    ClaimedRun(
-                        execution=execution_from_row(values),  # type: ignore[arg-type]
-                        document=document,
-                        schedule_revision=revision,
-                        workflow=workflow,
-                        workflow_version=version,
-                    )
+            )
+            width = EXECUTION_WIDTH
+            return [
+                ClaimedRun(
+                    execution=execution_from_values(row[:width]),
+                    document=row[width],
+                    schedule_revision=row[width + 1],
+                    workflow=row[width + 2],
+                    workflow_version=row[width + 3],
                 )
-        return claimed
+                for row in rows
+            ]
 
     def _within_concurrency(
         self, conn: Connection, candidates: Sequence[sa.Row[Any, Any, Any]]
@@ -425,7 +417,7 @@ class SqlQueueStore:
         conn: Connection,
         worker_id: str,
         runs: Sequence[FinishedRun],
-        held: Mapping[uuid.UUID, ExecutionRecord],
+        held: Mapping[uuid.UUID, _Held],
     ) -> None:
         rows = [_finish_row(run, held[run.execution_id]) for run in runs]
         if is_postgres(conn):
@@ -440,24 +432,13 @@ class SqlQueueStore:
                 also="worker_id = NULL, lease_expires_at = NULL",
             )
             return
-        conn.execute(
-            sa.update(executions)
-            .where(
-                _c.id == sa.bindparam("b_id"),
-                _c.status == _RUNNING,
-                _c.worker_id == worker_id,
-            )
-            .values(
-                status=sa.bindparam("b_status"),
-                finished_at=sa.bindparam("b_finished_at"),
-                error=sa.bindparam("b_error"),
-                result=sa.bindparam("b_result", type_=executions.c.result.type),
-                not_before=sa.bindparam("b_not_before"),
-                attempt=sa.bindparam("b_attempt"),
-                worker_id=None,
-                lease_expires_at=None,
-            ),
-            [{f"b_{key}": value for key, value in row.items()} for row in rows],
+        sqlite_executemany(
+            conn,
+            "UPDATE executions SET status = ?, finished_at = ?, error = ?, result = ?, "
+            "not_before = ?, attempt = ?, worker_id = NULL, lease_expires_at = NULL "
+            "WHERE id = ? AND status = 'running' AND worker_id = ?",
+            (*_FINISH_COLUMNS, ("id", "uuid"), ("worker_id", "text")),
+            [{**row, "worker_id": worker_id} for row in rows],
         )
 
     def _with_buffered(
@@ -638,12 +619,15 @@ class SqlQueueStore:
 
     def _held(
         self, conn: Connection, worker_id: str, ids: Sequence[uuid.UUID]
-    ) -> dict[uuid.UUID, ExecutionRecord]:
-        query = sa.select(executions).where(
-            _c.id.in_(list(ids)), _c.status == _RUNNING, _c.worker_id == worker_id
-        )
-        rows = conn.execute(query).mappings()
-        return {row["id"]: execution_from_row(row) for row in rows}
+    ) -> dict[uuid.UUID, _Held]:
+        """Which of ``ids`` ``worker_id`` still holds, with what finishing them needs."""
+        query = sa.select(
+            _c.id, _c.attempt, _c.not_before, _c.schedule_id, _c.concurrency_key
+        ).where(_c.id.in_(list(ids)), _c.status == _RUNNING, _c.worker_id == worker_id)
+        return {
+            run_id: _Held(attempt, not_before, schedule_id, key)
+            for run_id, attempt, not_before, schedule_id, key in conn.execute(query)
+        }
 
     def _lock_schedules(self, conn: Connection, ids: Iterable[uuid.UUID | None]) -> None:
         """Lock the schedules' rows (PostgreSQL), in id order, before touching their runs."""
@@ -680,7 +664,14 @@ class SqlQueueStore:
                 conn, "step_results", _STEP_COLUMNS, rows, on_conflict="ON CONFLICT DO NOTHING"
             )
             return
-        conn.execute(sqlite.insert(step_results).on_conflict_do_nothing(), rows)
+        names = ", ".join(name for name, _ in _STEP_COLUMNS)
+        marks = ", ".join("?" for _ in _STEP_COLUMNS)
+        sqlite_executemany(
+            conn,
+            f"INSERT INTO step_results ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING",
+            _STEP_COLUMNS,
+            rows,
+        )
 
     def _count_failures(
         self, conn: Connection, streaks: Mapping[uuid.UUID, _Streak], now: datetime
@@ -718,7 +709,7 @@ class SqlQueueStore:
                     )
                 )
 
-    def _release(self, conn: Connection, ended: Sequence[ExecutionRecord], now: datetime) -> int:
+    def _release(self, conn: Connection, ended: Sequence[_Ends], now: datetime) -> int:
         """Free what ended runs held: each schedule's oldest buffered fire once nothing of
         it is queued or running, and the runs waiting on their concurrency keys."""
         released = 0
@@ -756,7 +747,27 @@ class SqlQueueStore:
         return released
 
 
-def _finish_row(run: FinishedRun, held: ExecutionRecord) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """What recording the end of a run needs of its row."""
+
+    attempt: int
+    not_before: datetime | None
+    schedule_id: uuid.UUID | None
+    concurrency_key: str | None
+
+
+class _Ends(Protocol):
+    """A run that ended, as :meth:`SqlQueueStore._release` sees it."""
+
+    @property
+    def schedule_id(self) -> uuid.UUID | None: ...
+
+    @property
+    def concurrency_key(self) -> str | None: ...
+
+
+def _finish_row(run: FinishedRun, held: _Held) -> dict[str, Any]:
     retrying = run.status is ExecutionStatus.RETRYING
     return {
         "id": run.execution_id,
@@ -805,7 +816,7 @@ class _Streak:
 
 
 def _streaks(
-    runs: Sequence[FinishedRun], held: Mapping[uuid.UUID, ExecutionRecord]
+    runs: Sequence[FinishedRun], held: Mapping[uuid.UUID, _Held]
 ) -> dict[uuid.UUID, _Streak]:
     streaks: dict[uuid.UUID, _Streak] = {}
     for run in runs:
