@@ -55,6 +55,10 @@ KEEPALIVE_S = 30.0
 
 USER_AGENT = f"Tickwork/{__version__}"
 
+_BODY_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+"""Compact JSON bodies; one encoder for every request (``json.dumps`` with options builds
+a new one each call)."""
+
 
 class _Rejected(Exception):
     """A request that is not sent: its fields could not be rendered or checked."""
@@ -256,7 +260,7 @@ def _encode_body(value: JsonValue, headers: CIMultiDict[str]) -> bytes | None:
         headers.setdefault("Content-Type", "text/plain; charset=utf-8")
         return value.encode()
     headers.setdefault("Content-Type", "application/json")
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    return _BODY_JSON.encode(value).encode()
 
 
 def _rfc3339(context: StepContext) -> str:

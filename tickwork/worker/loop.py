@@ -570,7 +570,12 @@ def _http_target(action: AnyAction) -> str | None:
     """``host:port`` of an http action: the circuit breaker's key."""
     if action.kind != "http":
         return None
-    parts = urlsplit(action.url)
+    return _target_of(action.url)
+
+
+@functools.lru_cache(maxsize=4096)
+def _target_of(url: str) -> str:
+    parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
     return f"{parts.hostname}:{port}"
 

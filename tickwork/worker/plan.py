@@ -41,6 +41,7 @@ __all__ = ["INLINE_STEP", "PlanError", "PlannedStep", "Plans", "RunPlan"]
 AnyAction = HttpActionDocument | ShellActionDocument | PythonActionDocument
 _ACTION: TypeAdapter[AnyAction] = TypeAdapter(Action)
 _CACHE_SIZE = 16_384
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 
 INLINE_STEP = "action"
 """The step name of a schedule's inline action."""
@@ -164,7 +165,7 @@ def _retry_policy(
 def _action(data: object, where: str) -> AnyAction:
     """The validated action; validated once per distinct action (by its JSON text)."""
     try:
-        return _action_from_json(json.dumps(data, sort_keys=True, separators=(",", ":")))
+        return _action_from_json(_CANONICAL_JSON.encode(data))
     except ValidationError as exc:  # stored documents were validated: a newer schema?
         raise PlanError(f"the stored {where} is not valid: {exc.errors()[0]['msg']}") from None
 
