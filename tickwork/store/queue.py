@@ -55,6 +55,7 @@ __all__ = [
     "ClaimedRun",
     "FinishedRun",
     "HeldRun",
+    "PlanSource",
     "QueueDepths",
     "SqlQueueStore",
     "StepRecord",
@@ -83,15 +84,35 @@ _TERMINAL_FAILURES = (
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PlanSource:
+    """The fields of a schedule's document that say what its runs execute and how, as
+    stored now.
+
+    Objects come as JSON text, read out by the database: equal documents give equal text,
+    so the runs of a thousand schedules with the same action share one parsed plan, and
+    the rest of each document (its trigger, name, input…) is never parsed by the worker.
+    """
+
+    action: str | None
+    """``action`` as JSON text; None for a schedule that names a workflow."""
+    workflow: str | None
+    """``workflow``: the name of the workflow the schedule starts."""
+    timeout: str | None
+    retry: str | None
+    """``retry`` as JSON text."""
+    pause_after_failures: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ClaimedRun:
-    """A run a worker now holds, with the schedule document it runs under."""
+    """A run a worker now holds, with what it runs under."""
 
     execution: ExecutionRecord
-    document: Mapping[str, Any] | None
-    """The schedule's document as stored now; None when the run has no schedule."""
+    plan: PlanSource | None
+    """From the schedule's document as stored now; None when the run has no schedule."""
     schedule_revision: int | None
-    workflow: Mapping[str, Any] | None = None
-    """The named workflow the run starts (``workflow_name``), as stored now."""
+    workflow: str | None = None
+    """The named workflow the run starts (``workflow_name``), as stored now: JSON text."""
     workflow_version: int | None = None
 
 
@@ -240,8 +261,19 @@ class SqlQueueStore:
                 )
             )
             _w = workflows.c
+            document = _s.document
             rows = conn.execute(
-                sa.select(executions, _s.document, _s.revision, _w.document, _w.version)
+                sa.select(
+                    executions,
+                    _s.revision,
+                    document["action"].as_string(),
+                    document["workflow"].as_string(),
+                    document["timeout"].as_string(),
+                    document["retry"].as_string(),
+                    document["pause_after_failures"].as_integer(),
+                    sa.cast(_w.document, sa.Text),
+                    _w.version,
+                )
                 .select_from(
                     executions.outerjoin(schedules, _s.id == _c.schedule_id).outerjoin(
                         workflows,
@@ -252,16 +284,7 @@ class SqlQueueStore:
                 .order_by(_c.priority.desc(), _c.scheduled_for, _c.id)
             )
             width = EXECUTION_WIDTH
-            return [
-                ClaimedRun(
-                    execution=execution_from_values(row[:width]),
-                    document=row[width],
-                    schedule_revision=row[width + 1],
-                    workflow=row[width + 2],
-                    workflow_version=row[width + 3],
-                )
-                for row in rows
-            ]
+            return [_claimed(row, width) for row in rows]
 
     def _within_concurrency(
         self, conn: Connection, candidates: Sequence[sa.Row[Any, Any, Any]]
@@ -745,6 +768,26 @@ class SqlQueueStore:
                 .values(status=_Q, queued_at=now, reason=None)
             ).rowcount
         return released
+
+
+def _claimed(row: sa.Row[Any], width: int) -> ClaimedRun:
+    """A row of the claim's final query: the execution's columns, then its schedule's."""
+    revision, action, workflow, timeout, retry, pause_after, workflow_text, version = row[width:]
+    return ClaimedRun(
+        execution=execution_from_values(row[:width]),
+        plan=None
+        if revision is None
+        else PlanSource(
+            action=action,
+            workflow=workflow,
+            timeout=timeout,
+            retry=retry,
+            pause_after_failures=pause_after,
+        ),
+        schedule_revision=revision,
+        workflow=workflow_text,
+        workflow_version=version,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -272,14 +272,7 @@ class Worker:
         run = claimed.execution
         started = self._clock.now()
         try:
-            plan = self._plans.get(
-                run.schedule_id,
-                claimed.schedule_revision,
-                claimed.document,
-                run.max_attempts,
-                workflow=claimed.workflow,
-                workflow_version=claimed.workflow_version,
-            )
+            plan = self._plans.get(claimed.plan, run.max_attempts, workflow=claimed.workflow)
         except PlanError as exc:
             self._record(
                 FinishedRun(

@@ -3,6 +3,7 @@ writes for many runs reads back exactly as the column types store it."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 
@@ -12,7 +13,7 @@ from sqlalchemy.engine import Engine
 from tickwork.schedule.policies import ExecutionStatus
 from tickwork.store.executions import execution_from_row
 from tickwork.store.queue import FinishedRun, SqlQueueStore, StepRecord
-from tickwork.store.tables import executions, schedules, step_results
+from tickwork.store.tables import executions, schedules, step_results, workflows
 
 from .helpers import T0, insert_execution, insert_schedule
 
@@ -20,9 +21,14 @@ QUEUE = SqlQueueStore()
 LEASE = T0 + timedelta(seconds=30)
 
 
+ACTION = {"kind": "http", "url": "http://example.test/", "body": {"day": "{{ x }}"}}
+RETRY = {"max_attempts": 2, "retry_on": ["5xx"], "multiplier": 1.5}
+DOCUMENT = {"name": "nightly", "action": ACTION, "timeout": "30s", "retry": RETRY}
+
+
 def queue_runs(engine: Engine, count: int) -> list[uuid.UUID]:
     with engine.begin() as conn:
-        schedule_id = insert_schedule(conn, document={"name": "nightly", "action": {"x": 1}})
+        schedule_id = insert_schedule(conn, document=DOCUMENT)
         return [
             insert_execution(
                 conn,
@@ -62,9 +68,54 @@ def test_a_claim_returns_the_rows_as_stored_now(store_engine: Engine) -> None:
         assert run.execution == stored[run.execution.id]
         assert run.execution.status is ExecutionStatus.RUNNING
         assert (run.execution.worker_id, run.execution.lease_expires_at) == ("w1", LEASE)
-        assert run.document == {"name": "nightly", "action": {"x": 1}}
+        assert run.plan is not None
+        assert json.loads(run.plan.action or "") == ACTION
+        assert json.loads(run.plan.retry or "") == RETRY
+        assert (run.plan.timeout, run.plan.workflow, run.plan.pause_after_failures) == (
+            "30s",
+            None,
+            None,
+        )
         assert run.schedule_revision == revision
         assert (run.workflow, run.workflow_version) == (None, None)
+
+
+def test_a_claim_reads_the_named_workflow_and_equal_actions_as_equal_text(
+    store_engine: Engine,
+) -> None:
+    steps = {"steps": [{"name": "one", "action": ACTION}]}
+    with store_engine.begin() as conn:
+        conn.execute(
+            sa.insert(workflows).values(
+                id=uuid.uuid4(),
+                namespace="default",
+                name="report",
+                document=steps,
+                created_at=T0,
+                updated_at=T0,
+            )
+        )
+        named = insert_schedule(
+            conn, "weekly", document={"workflow": "report", "pause_after_failures": 3}
+        )
+        first = insert_schedule(conn, "first", document={"action": ACTION, "name": "first"})
+        second = insert_schedule(conn, "second", document={"name": "second", "action": ACTION})
+        insert_execution(conn, named, workflow_name="report")
+        insert_execution(conn, first, scheduled_for=T0 + timedelta(minutes=1))
+        insert_execution(conn, second, scheduled_for=T0 + timedelta(minutes=2))
+        orphan = insert_execution(conn, None, scheduled_for=T0 + timedelta(minutes=3))
+    with store_engine.begin() as conn:
+        claimed = QUEUE.claim(conn, now=T0, worker_id="w1", lease_until=LEASE, limit=10)
+    workflow_run, first_run, second_run, orphan_run = claimed
+    assert workflow_run.plan is not None
+    assert (workflow_run.plan.action, workflow_run.plan.workflow) == (None, "report")
+    assert workflow_run.plan.pause_after_failures == 3
+    assert json.loads(workflow_run.workflow or "") == steps
+    assert workflow_run.workflow_version == 1
+    assert first_run.plan is not None and second_run.plan is not None
+    assert first_run.plan == second_run.plan  # one parsed plan serves both schedules
+    assert orphan_run.execution.id == orphan
+    assert (orphan_run.plan, orphan_run.schedule_revision) == (None, None)
 
 
 def test_a_finished_batch_records_only_the_runs_the_worker_still_holds(
