@@ -27,7 +27,12 @@ from sqlalchemy.engine import Connection
 
 from tickwork.store.types import sqlite_instant
 
-__all__ = ["insert_from_arrays", "sqlite_executemany", "update_from_arrays"]
+__all__ = ["JSON_TEXT", "insert_from_arrays", "sqlite_executemany", "update_from_arrays"]
+
+
+JSON_TEXT = "json_text"
+"""The type of a column whose values are JSON already serialized (stored as ``jsonb``)."""
+_JSONB = ("jsonb", JSON_TEXT)
 
 
 def _arrays(
@@ -44,7 +49,7 @@ def _arrays(
 
 def _unnest(columns: Sequence[tuple[str, str]]) -> str:
     casts = ", ".join(
-        "%b::text[]" if sql_type == "jsonb" else f"%b::{sql_type}[]" for _, sql_type in columns
+        "%b::text[]" if sql_type in _JSONB else f"%b::{sql_type}[]" for _, sql_type in columns
     )
     names = ", ".join(name for name, _ in columns)
     return f"unnest({casts}) AS v({names})"
@@ -61,7 +66,7 @@ def insert_from_arrays(
     """``INSERT INTO table (columns) SELECT … FROM unnest(arrays) [on_conflict]``; returns
     the rows inserted. ``columns`` are (name, PostgreSQL type) pairs."""
     select = ", ".join(
-        f"v.{name}::jsonb" if sql_type == "jsonb" else f"v.{name}" for name, sql_type in columns
+        f"v.{name}::jsonb" if sql_type in _JSONB else f"v.{name}" for name, sql_type in columns
     )
     names = ", ".join(name for name, _ in columns)
     statement = (
@@ -87,7 +92,7 @@ def update_from_arrays(
     rows updated."""
     every = [key, *columns]
     assignments = ", ".join(
-        f"{name} = v.{name}::jsonb" if sql_type == "jsonb" else f"{name} = v.{name}"
+        f"{name} = v.{name}::jsonb" if sql_type in _JSONB else f"{name} = v.{name}"
         for name, sql_type in columns
     )
     if also:
@@ -106,8 +111,8 @@ def sqlite_executemany(
 ) -> None:
     """Run ``statement`` (``?`` placeholders, in the order of ``columns``) once per row on
     SQLite, each value stored as its column type stores it: ``columns`` are (name, type)
-    pairs with the PostgreSQL type names used above (uuid, timestamptz, jsonb; others are
-    passed as they are)."""
+    pairs with the PostgreSQL type names used above (uuid, timestamptz, jsonb; others,
+    and :data:`JSON_TEXT`, are passed as they are)."""
     convert = [_SQLITE_CONVERTERS.get(sql_type) for _, sql_type in columns]
     names = [name for name, _ in columns]
     params = [

@@ -26,6 +26,7 @@ same order as the scheduler and the service, so the two never deadlock.
 
 from __future__ import annotations
 
+import json
 import uuid
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
@@ -38,7 +39,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from tickwork.schedule.policies import ExecutionStatus, ScheduleState
-from tickwork.store.bulk import insert_from_arrays, sqlite_executemany, update_from_arrays
+from tickwork.store.bulk import (
+    JSON_TEXT,
+    insert_from_arrays,
+    sqlite_executemany,
+    update_from_arrays,
+)
 from tickwork.store.engine import is_postgres
 from tickwork.store.errors import translated_errors
 from tickwork.store.executions import (
@@ -668,7 +674,7 @@ class SqlQueueStore:
                 "execution_id": step.execution_id,
                 "step": step.step,
                 "attempt": step.attempt,
-                "status": ExecutionStatus(step.status).value,
+                "status": _status(step.status),
                 "started_at": step.started_at,
                 "finished_at": step.finished_at,
                 "status_code": step.status_code,
@@ -677,7 +683,7 @@ class SqlQueueStore:
                 "output_truncated": step.output_truncated,
                 "stderr": _text(step.stderr),
                 "failure": step.failure,
-                "detail": None if step.detail is None else _json(dict(step.detail)),
+                "detail": None if step.detail is None else _json_text(dict(step.detail)),
                 "error": _text(step.error),
             }
             for step in steps
@@ -814,10 +820,10 @@ def _finish_row(run: FinishedRun, held: _Held) -> dict[str, Any]:
     retrying = run.status is ExecutionStatus.RETRYING
     return {
         "id": run.execution_id,
-        "status": ExecutionStatus(run.status).value,
+        "status": _status(run.status),
         "finished_at": None if retrying else run.finished_at,
         "error": _text(run.error),
-        "result": _json(run.result),
+        "result": _json_text(run.result),
         "not_before": run.not_before if retrying else held.not_before,
         "attempt": held.attempt + 1 if retrying else held.attempt,
     }
@@ -827,7 +833,7 @@ _FINISH_COLUMNS = (
     ("status", "text"),
     ("finished_at", "timestamptz"),
     ("error", "text"),
-    ("result", "jsonb"),
+    ("result", JSON_TEXT),
     ("not_before", "timestamptz"),
     ("attempt", "int"),
 )
@@ -844,7 +850,7 @@ _STEP_COLUMNS = (
     ("output_truncated", "bool"),
     ("stderr", "text"),
     ("failure", "text"),
-    ("detail", "jsonb"),
+    ("detail", JSON_TEXT),
     ("error", "text"),
 )
 
@@ -875,9 +881,29 @@ def _streaks(
     return streaks
 
 
+def _status(status: ExecutionStatus | str) -> str:
+    """The stored text of a status (an enum, or its text from a caller that had one)."""
+    return status.value if isinstance(status, ExecutionStatus) else ExecutionStatus(status).value
+
+
 def _text(value: str | None) -> str | None:
     """PostgreSQL text cannot hold NUL: a step's output may (binary on stdout)."""
     return None if value is None else value.replace("\x00", "\ufffd")
+
+
+def _json_text(value: Any) -> str | None:
+    """``value`` as JSON text without NUL in any string (PostgreSQL's jsonb refuses
+    \\u0000); None stays SQL NULL."""
+    if value is None:
+        return None
+    text = _JSON.encode(value)
+    if "\\u0000" in text:  # rare; and a string may hold a backslash and "u0000" itself
+        text = _JSON.encode(_json(value))
+    return text
+
+
+_JSON = json.JSONEncoder()
+"""Encodes as ``json.dumps`` does, which is what the JSON column type stores."""
 
 
 def _json(value: Any) -> Any:

@@ -144,7 +144,7 @@ def test_a_finished_batch_records_only_the_runs_the_worker_still_holds(
             status=ExecutionStatus.RETRYING,
             finished_at=done,
             error="HTTP 503",
-            result="a string result",
+            result="a backslash and u0000 as written: \\u0000",
             not_before=retry_at,
             steps=(step(ids[1], "second"),),
         ),
@@ -169,7 +169,7 @@ def test_a_finished_batch_records_only_the_runs_the_worker_still_holds(
     assert (first.worker_id, first.lease_expires_at) == (None, None)
     assert (second.status, second.finished_at) == (ExecutionStatus.RETRYING, None)
     assert (second.not_before, second.attempt, second.error) == (retry_at, 2, "HTTP 503")
-    assert second.result == "a string result"
+    assert second.result == "a backslash and u0000 as written: \\u0000"
     assert runs[ids[2]].status is ExecutionStatus.CANCELLED
     assert (runs[ids[3]].status, runs[ids[3]].worker_id) == (ExecutionStatus.RUNNING, "w2")
 
