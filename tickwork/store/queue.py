@@ -255,7 +255,7 @@ class SqlQueueStore:
                 )
             if not allowed:
                 return []
-            conn.execute(
+            start = (
                 sa.update(executions)
                 .where(_c.id.in_(allowed))
                 .values(
@@ -266,31 +266,14 @@ class SqlQueueStore:
                     reason=None,
                 )
             )
-            _w = workflows.c
-            document = _s.document
-            rows = conn.execute(
-                sa.select(
-                    executions,
-                    _s.revision,
-                    document["action"].as_string(),
-                    document["workflow"].as_string(),
-                    document["timeout"].as_string(),
-                    document["retry"].as_string(),
-                    document["pause_after_failures"].as_integer(),
-                    sa.cast(_w.document, sa.Text),
-                    _w.version,
-                )
-                .select_from(
-                    executions.outerjoin(schedules, _s.id == _c.schedule_id).outerjoin(
-                        workflows,
-                        sa.and_(_w.namespace == _c.namespace, _w.name == _c.workflow_name),
-                    )
-                )
-                .where(_c.id.in_(allowed))
-                .order_by(_c.priority.desc(), _c.scheduled_for, _c.id)
-            )
-            width = EXECUTION_WIDTH
-            return [_claimed(row, width) for row in rows]
+            if is_postgres(conn):
+                # One round trip: the rows the UPDATE returns, joined to their schedules.
+                started: sa.TableClause | sa.CTE = start.returning(*executions.c).cte("started")
+            else:
+                conn.execute(start)
+                started = executions
+            rows = conn.execute(_claimed_query(started, allowed))
+            return [_claimed(row, EXECUTION_WIDTH) for row in rows]
 
     def _within_concurrency(
         self, conn: Connection, candidates: Sequence[sa.Row[Any, Any, Any]]
@@ -774,6 +757,31 @@ class SqlQueueStore:
                 .values(status=_Q, queued_at=now, reason=None)
             ).rowcount
         return released
+
+
+def _claimed_query(started: sa.TableClause | sa.CTE, ids: Sequence[uuid.UUID]) -> sa.Select[Any]:
+    """The claimed runs (``started``: the executions table, or the rows an UPDATE returned)
+    with what :class:`ClaimedRun` reads of their schedules and workflows, in claim order."""
+    run, _w = started.c, workflows.c
+    document = _s.document
+    query = sa.select(
+        *(run[column.key] for column in executions.c),
+        _s.revision,
+        document["action"].as_string(),
+        document["workflow"].as_string(),
+        document["timeout"].as_string(),
+        document["retry"].as_string(),
+        document["pause_after_failures"].as_integer(),
+        sa.cast(_w.document, sa.Text),
+        _w.version,
+    ).select_from(
+        started.outerjoin(schedules, _s.id == run.schedule_id).outerjoin(
+            workflows, sa.and_(_w.namespace == run.namespace, _w.name == run.workflow_name)
+        )
+    )
+    if started is executions:
+        query = query.where(run.id.in_(ids))
+    return query.order_by(run.priority.desc(), run.scheduled_for, run.id)
 
 
 def _claimed(row: sa.Row[Any], width: int) -> ClaimedRun:
