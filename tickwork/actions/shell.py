@@ -66,7 +66,9 @@ class ShellRunner:
             process = await _spawn(action, env, out_write, err_write)
         except (OSError, ValueError) as exc:
             _close(out_read, err_read)
-            return StepOutcome(ok=False, failure=FailureClass.OTHER, error=_spawn_error(exc))
+            program = action.argv[0] if action.argv else None
+            error = _spawn_error(exc, program)
+            return StepOutcome(ok=False, failure=FailureClass.OTHER, error=error)
         except BaseException:
             _close(out_read, err_read)
             raise
@@ -182,9 +184,11 @@ def _exit_error(code: int) -> str:
     return f"killed by signal {name}"
 
 
-def _spawn_error(exc: OSError | ValueError) -> str:
+def _spawn_error(exc: OSError | ValueError, program: str | None) -> str:
     if isinstance(exc, OSError) and exc.strerror:
-        where = f": {exc.filename}" if exc.filename else ""
+        # uvloop's errors do not carry the file name that asyncio's do: name the program.
+        filename = exc.filename or program
+        where = f": {filename}" if filename else ""
         return f"cannot start: {exc.strerror}{where}"
     return f"cannot start: {exc}"
 

@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from tickwork import eventloop
 from tickwork.cli.db import DbOpt, resolve_db
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ def serve(
                 soft_wrap=True,
             )
             _print_initial_token(node)
-            asyncio.run(_run(node, host, port, rate_limit, stop_requested))
+            eventloop.run(_run(node, host, port, rate_limit, stop_requested))
         finally:
             node.close()
     except KeyboardInterrupt:  # Ctrl-C before the loop took SIGINT over
