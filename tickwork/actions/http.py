@@ -19,7 +19,7 @@ import functools
 import json
 import time
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -165,7 +165,7 @@ class HttpRunner:
             headers[name] = value
         body = _encode_body(body_value, headers)
         headers["Idempotency-Key"] = str(context.execution_id)
-        headers["X-Tickwork-Scheduled-For"] = _rfc3339(context)
+        headers["X-Tickwork-Scheduled-For"] = _rfc3339(context.scheduled_for)
         headers["X-Tickwork-Attempt"] = str(context.attempt)
         if key is not None:
             headers.update(sign(key, body or b"", timestamp=int(time.time())))
@@ -272,8 +272,10 @@ def _encode_body(value: JsonValue, headers: CIMultiDict[str]) -> bytes | None:
     return _BODY_JSON.encode(value).encode()
 
 
-def _rfc3339(context: StepContext) -> str:
-    return context.scheduled_for.astimezone(UTC).isoformat().replace("+00:00", "Z")
+@functools.lru_cache(maxsize=1024)
+def _rfc3339(instant: datetime) -> str:
+    """``instant`` in UTC, ``Z``-suffixed (a burst's runs share one instant: formatted once)."""
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _header_dict(headers: CIMultiDictProxy[str]) -> dict[str, str]:
