@@ -4,10 +4,10 @@ For each size N and each store (SQLite in a temp file; PostgreSQL in a fresh dat
 127.0.0.1:5432, dropped at the end), a child process migrates the store, bulk-inserts N
 schedules whose ``at`` trigger is one instant T a few seconds ahead (``overlap: allow``,
 ``retry: {max_attempts: 1}``, an ``http`` action POSTing a small templated JSON body),
-then runs a ``tickwork.node.Node`` on the real clock: the scheduler fires at T, the worker
-claims the runs and its ``HttpRunner`` posts them. A sink in its own process (an aiohttp
-server on 127.0.0.1) notes ``time.time()`` and the ``Idempotency-Key`` of every request.
-Reported per run:
+then runs a ``tickwork.node.Node`` on the real clock and on the event loop ``tickwork serve``
+uses (``tickwork.eventloop``): the scheduler fires at T, the worker claims the runs and its
+``HttpRunner`` posts them. A sink in its own process (an aiohttp server on 127.0.0.1)
+notes ``time.time()`` and the ``Idempotency-Key`` of every request. Reported per run:
 
 * lateness = (time the sink received the request) - T, p50 / p99 / max (a request that
   never arrived counts as infinitely late);
@@ -396,6 +396,7 @@ class RunLog:
 
 def tickwork_child(config: dict[str, Any]) -> None:
     """Migrate, insert the burst, run a node until every run ended (or the deadline)."""
+    from tickwork import eventloop
     from tickwork.node import Node, prepare_store
     from tickwork.store.engine import create_store_engine
     from tickwork.store.migrate import upgrade
@@ -419,7 +420,8 @@ def tickwork_child(config: dict[str, Any]) -> None:
         on_finished=runs.on_finished,
     )
     try:
-        asyncio.run(drive_node(node, runs, count, due, insert_s, float(config["timeout_s"])))
+        # On the loop `tickwork serve` runs (uvloop where it is installed).
+        eventloop.run(drive_node(node, runs, count, due, insert_s, float(config["timeout_s"])))
     finally:
         node.close()
 

@@ -15,10 +15,11 @@ instead of the target's.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import time
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -55,6 +56,13 @@ KEEPALIVE_S = 30.0
 
 USER_AGENT = f"Tickwork/{__version__}"
 
+_PARSED_URLS = 4096
+"""Rendered URLs kept parsed."""
+
+_BODY_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+"""Compact JSON bodies; one encoder for every request (``json.dumps`` with options builds
+a new one each call)."""
+
 
 class _Rejected(Exception):
     """A request that is not sent: its fields could not be rendered or checked."""
@@ -64,6 +72,7 @@ class _Rejected(Exception):
 class _Request:
     method: str
     url: str
+    parsed: URL
     target: str
     headers: CIMultiDict[str]
     body: bytes | None
@@ -156,14 +165,16 @@ class HttpRunner:
             headers[name] = value
         body = _encode_body(body_value, headers)
         headers["Idempotency-Key"] = str(context.execution_id)
-        headers["X-Tickwork-Scheduled-For"] = _rfc3339(context)
+        headers["X-Tickwork-Scheduled-For"] = _rfc3339(context.scheduled_for)
         headers["X-Tickwork-Attempt"] = str(context.attempt)
         if key is not None:
             headers.update(sign(key, body or b"", timestamp=int(time.time())))
+        parsed, target = _parse(url)
         return _Request(
             method=action.method,
             url=url,
-            target=_target(url),
+            parsed=parsed,
+            target=target,
             headers=headers,
             body=body,
             signed=key is not None,
@@ -172,7 +183,7 @@ class HttpRunner:
     async def _send(self, request: _Request, expect: tuple[int, int]) -> StepOutcome:
         async with self._client().request(
             request.method,
-            request.url,
+            request.parsed,
             headers=request.headers,
             data=request.body,
             allow_redirects=False,
@@ -236,8 +247,10 @@ def _failed(request: _Request, failure: FailureClass, error: str) -> StepOutcome
     )
 
 
-def _target(url: str) -> str:
-    """``host:port`` of ``url``; :class:`_Rejected` unless it is an absolute http(s) URL."""
+@functools.lru_cache(maxsize=_PARSED_URLS)
+def _parse(url: str) -> tuple[URL, str]:
+    """``url`` parsed once (most schedules post to a fixed URL), and its ``host:port``;
+    :class:`_Rejected` unless it is an absolute http(s) URL."""
     try:
         parsed = URL(url)
     except ValueError as exc:
@@ -245,7 +258,7 @@ def _target(url: str) -> str:
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise _Rejected(f"url: {url!r} is not an absolute http:// or https:// URL")
     host = f"[{parsed.host}]" if ":" in parsed.host else parsed.host
-    return f"{host}:{parsed.port}"
+    return parsed, f"{host}:{parsed.port}"
 
 
 def _encode_body(value: JsonValue, headers: CIMultiDict[str]) -> bytes | None:
@@ -256,11 +269,13 @@ def _encode_body(value: JsonValue, headers: CIMultiDict[str]) -> bytes | None:
         headers.setdefault("Content-Type", "text/plain; charset=utf-8")
         return value.encode()
     headers.setdefault("Content-Type", "application/json")
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    return _BODY_JSON.encode(value).encode()
 
 
-def _rfc3339(context: StepContext) -> str:
-    return context.scheduled_for.astimezone(UTC).isoformat().replace("+00:00", "Z")
+@functools.lru_cache(maxsize=1024)
+def _rfc3339(instant: datetime) -> str:
+    """``instant`` in UTC, ``Z``-suffixed (a burst's runs share one instant: formatted once)."""
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _header_dict(headers: CIMultiDictProxy[str]) -> dict[str, str]:

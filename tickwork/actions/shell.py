@@ -63,10 +63,12 @@ class ShellRunner:
         out_read, out_write = os.pipe()
         err_read, err_write = os.pipe()
         try:
-            process = await _spawn(action, env, out_write, err_write)
+            process = await self._start(action, env, out_write, err_write)
         except (OSError, ValueError) as exc:
             _close(out_read, err_read)
-            return StepOutcome(ok=False, failure=FailureClass.OTHER, error=_spawn_error(exc))
+            program = action.argv[0] if action.argv else None
+            error = _spawn_error(exc, program)
+            return StepOutcome(ok=False, failure=FailureClass.OTHER, error=error)
         except BaseException:
             _close(out_read, err_read)
             raise
@@ -84,6 +86,20 @@ class ShellRunner:
 
     async def close(self) -> None:
         """Nothing to release: each run cleans up after itself."""
+
+    async def _start(
+        self, action: ShellActionDocument, env: Mapping[str, str], stdout: int, stderr: int
+    ) -> asyncio.subprocess.Process:
+        """The started command. A cancellation that comes while it starts (the command may
+        already be running) waits for the start, then stops the process group like any
+        cancelled run before passing on: a cancelled run never leaves its command behind."""
+        starting = asyncio.ensure_future(_spawn(action, env, stdout, stderr))
+        try:
+            return await asyncio.shield(starting)
+        except asyncio.CancelledError:
+            with contextlib.suppress(OSError, ValueError):  # it did not start: nothing to stop
+                await self._stop_group(await starting)
+            raise
 
     async def _wait(self, process: asyncio.subprocess.Process, timeout: timedelta | None) -> bool:
         """Wait for the command to exit; True when it ran out of time and was killed."""
@@ -182,9 +198,11 @@ def _exit_error(code: int) -> str:
     return f"killed by signal {name}"
 
 
-def _spawn_error(exc: OSError | ValueError) -> str:
+def _spawn_error(exc: OSError | ValueError, program: str | None) -> str:
     if isinstance(exc, OSError) and exc.strerror:
-        where = f": {exc.filename}" if exc.filename else ""
+        # uvloop's errors do not carry the file name that asyncio's do: name the program.
+        filename = exc.filename or program
+        where = f": {filename}" if filename else ""
         return f"cannot start: {exc.strerror}{where}"
     return f"cannot start: {exc}"
 

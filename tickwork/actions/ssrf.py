@@ -159,6 +159,11 @@ class GuardedResolver(AbstractResolver):
         await self._inner.close()
 
 
+_PASSED_HOSTS = 4096
+"""Hosts a connector remembers as checked (then it starts again): a literal address is
+parsed once, not for every request to it."""
+
+
 class GuardedConnector(TCPConnector):
     """A ``TCPConnector`` that resolves through a :class:`GuardedResolver` and checks
     literal IP hosts (which aiohttp connects to without asking the resolver)."""
@@ -167,12 +172,17 @@ class GuardedConnector(TCPConnector):
         self._guarded_resolver = GuardedResolver(guard)
         super().__init__(resolver=self._guarded_resolver, **kwargs)
         self._guard = guard
+        self._passed: set[str] = set()  # hosts check_host let through (the guard is frozen)
 
     async def connect(
         self, req: ClientRequest, traces: list[Trace], timeout: ClientTimeout
     ) -> Connection:
-        if req.url.host is not None:
-            self._guard.check_host(req.url.host)
+        host = req.url.host
+        if host is not None and host not in self._passed:
+            self._guard.check_host(host)
+            if len(self._passed) >= _PASSED_HOSTS:
+                self._passed.clear()
+            self._passed.add(host)
         return await super().connect(req, traces, timeout)
 
     async def close(self, *, abort_ssl: bool = False) -> None:

@@ -49,8 +49,6 @@ MAX_REPEAT_ITEMS = 1_000_000
 MAX_POWER_BITS = 100_000
 """Largest integer (in bits) a template may build with ``**``."""
 
-_MARKERS = ("{{", "{%", "{#")
-
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*\}\}")
 """``{{ name }}`` or ``{{ name.key.key }}``: most templates are nothing more."""
 _PLAIN_VALUES = (str, int, float, datetime)
@@ -67,7 +65,7 @@ class TemplateError(TickworkError):
 
 def is_template(text: str) -> bool:
     """True when ``text`` has Jinja markers; anything else renders to itself."""
-    return any(marker in text for marker in _MARKERS)
+    return "{" in text and ("{{" in text or "{%" in text or "{#" in text)
 
 
 def template_variables(context: StepContext) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from tickwork import eventloop
 from tickwork.cli.db import DbOpt, resolve_db
 
 if TYPE_CHECKING:
@@ -111,7 +112,7 @@ def serve(
                 soft_wrap=True,
             )
             _print_initial_token(node)
-            asyncio.run(_run(node, host, port, rate_limit, stop_requested, directory))
+            eventloop.run(_run(node, host, port, rate_limit, stop_requested, directory))
         finally:
             node.close()
     except KeyboardInterrupt:  # Ctrl-C before the loop took SIGINT over

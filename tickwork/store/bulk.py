@@ -1,4 +1,5 @@
-"""PostgreSQL bulk writes through ``unnest``: a thousand rows in one statement.
+"""Bulk writes: PostgreSQL through ``unnest`` (a thousand rows in one statement), SQLite
+through one prepared statement fed raw values.
 
 ``executemany`` sends one ``INSERT`` per row (pipelined, but each is still planned and
 executed on its own). Passing one array per column and reading them back with
@@ -8,17 +9,37 @@ thousands of rows are written several times faster. SQLite has no arrays and no 
 
 Each column is cast to its declared type in the SQL, so psycopg only has to send
 arrays of plain values (JSON travels as text and is cast to ``jsonb``).
+
+On SQLite, SQLAlchemy's ``executemany`` runs every value of every row through its type's
+bind processor in Python, which costs more than the write itself for a batch of finished
+runs. :func:`sqlite_executemany` converts each value the way the column type stores it
+(``uuid`` as 32 hex digits, ``timestamptz`` as epoch microseconds, ``jsonb`` as JSON text)
+and hands the rows to the driver's ``executemany`` as they are.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
-__all__ = ["insert_columns", "insert_from_arrays", "update_columns", "update_from_arrays"]
+from tickwork.store.types import sqlite_instant
+
+__all__ = [
+    "JSON_TEXT",
+    "insert_columns",
+    "insert_from_arrays",
+    "sqlite_executemany",
+    "update_columns",
+    "update_from_arrays",
+]
+
+
+JSON_TEXT = "json_text"
+"""The type of a column whose values are JSON already serialized (stored as ``jsonb``)."""
+_JSONB = ("jsonb", JSON_TEXT)
 
 
 def _arrays(
@@ -35,7 +56,7 @@ def _arrays(
 
 def _unnest(columns: Sequence[tuple[str, str]]) -> str:
     casts = ", ".join(
-        "%b::text[]" if sql_type == "jsonb" else f"%b::{sql_type}[]" for _, sql_type in columns
+        "%b::text[]" if sql_type in _JSONB else f"%b::{sql_type}[]" for _, sql_type in columns
     )
     names = ", ".join(name for name, _ in columns)
     return f"unnest({casts}) AS v({names})"
@@ -66,7 +87,7 @@ def insert_columns(
     order of ``columns`` (JSON as text): what a caller with thousands of rows builds
     without a dict per row."""
     select = ", ".join(
-        f"v.{name}::jsonb" if sql_type == "jsonb" else f"v.{name}" for name, sql_type in columns
+        f"v.{name}::jsonb" if sql_type in _JSONB else f"v.{name}" for name, sql_type in columns
     )
     names = ", ".join(name for name, _ in columns)
     statement = (
@@ -118,7 +139,7 @@ def update_columns(
     key's first, then those of ``columns`` in order (JSON as text)."""
     every = [key, *columns]
     assignments = ", ".join(
-        f"{name} = v.{name}::jsonb" if sql_type == "jsonb" else f"{name} = v.{name}"
+        f"{name} = v.{name}::jsonb" if sql_type in _JSONB else f"{name} = v.{name}"
         for name, sql_type in columns
     )
     if also:
@@ -127,3 +148,32 @@ def update_columns(
     statement = f"UPDATE {table} SET {assignments} FROM {_unnest(every)} WHERE {condition}"
     result = conn.exec_driver_sql(statement, (*arrays, *where_params))
     return result.rowcount
+
+
+def sqlite_executemany(
+    conn: Connection,
+    statement: str,
+    columns: Sequence[tuple[str, str]],
+    rows: Sequence[Mapping[str, Any]],
+) -> None:
+    """Run ``statement`` (``?`` placeholders, in the order of ``columns``) once per row on
+    SQLite, each value stored as its column type stores it: ``columns`` are (name, type)
+    pairs with the PostgreSQL type names used above (uuid, timestamptz, jsonb; others,
+    and :data:`JSON_TEXT`, are passed as they are)."""
+    convert = [_SQLITE_CONVERTERS.get(sql_type) for _, sql_type in columns]
+    names = [name for name, _ in columns]
+    params = [
+        tuple(
+            value if to is None or value is None else to(value)
+            for value, to in zip((row[name] for name in names), convert, strict=True)
+        )
+        for row in rows
+    ]
+    conn.exec_driver_sql(statement, params)
+
+
+_SQLITE_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "uuid": lambda value: value.hex,
+    "timestamptz": sqlite_instant,
+    "jsonb": json.dumps,
+}

@@ -141,6 +141,20 @@ def execution_from_row(row: Mapping[Any, Any]) -> ExecutionRecord:
     return ExecutionRecord(**values)
 
 
+EXECUTION_WIDTH = len(executions.c)
+"""How many values :func:`execution_from_values` takes."""
+_EXECUTION_KEYS = tuple(column.key for column in executions.c)
+
+
+def execution_from_values(values: Sequence[Any]) -> ExecutionRecord:
+    """An :class:`ExecutionRecord` from the values of ``select(executions)``, in the
+    table's column order (cheaper than going through a row mapping, for batches)."""
+    fields = dict(zip(_EXECUTION_KEYS, values, strict=True))
+    fields["trigger"] = ExecutionTrigger(fields["trigger"])
+    fields["status"] = ExecutionStatus(fields["status"])
+    return ExecutionRecord(**fields)
+
+
 class SqlExecutionStore:
     """``ExecutionStore`` on SQLite and PostgreSQL. Stateless: one instance serves every
     connection and thread."""

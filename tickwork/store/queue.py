@@ -26,22 +26,32 @@ same order as the scheduler and the service, so the two never deadlock.
 
 from __future__ import annotations
 
+import json
 import uuid
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from tickwork.schedule.policies import ExecutionStatus, ScheduleState
-from tickwork.store.bulk import insert_from_arrays, update_from_arrays
+from tickwork.store.bulk import (
+    JSON_TEXT,
+    insert_from_arrays,
+    sqlite_executemany,
+    update_from_arrays,
+)
 from tickwork.store.engine import is_postgres
 from tickwork.store.errors import translated_errors
-from tickwork.store.executions import execution_from_row
+from tickwork.store.executions import (
+    EXECUTION_WIDTH,
+    execution_from_row,
+    execution_from_values,
+)
 from tickwork.store.protocols import ExecutionRecord
 from tickwork.store.tables import executions, schedules, step_results, workers, workflows
 
@@ -51,6 +61,7 @@ __all__ = [
     "ClaimedRun",
     "FinishedRun",
     "HeldRun",
+    "PlanSource",
     "QueueDepths",
     "SqlQueueStore",
     "StepRecord",
@@ -79,15 +90,35 @@ _TERMINAL_FAILURES = (
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PlanSource:
+    """The fields of a schedule's document that say what its runs execute and how, as
+    stored now.
+
+    Objects come as JSON text, read out by the database: equal documents give equal text,
+    so the runs of a thousand schedules with the same action share one parsed plan, and
+    the rest of each document (its trigger, name, input…) is never parsed by the worker.
+    """
+
+    action: str | None
+    """``action`` as JSON text; None for a schedule that names a workflow."""
+    workflow: str | None
+    """``workflow``: the name of the workflow the schedule starts."""
+    timeout: str | None
+    retry: str | None
+    """``retry`` as JSON text."""
+    pause_after_failures: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ClaimedRun:
-    """A run a worker now holds, with the schedule document it runs under."""
+    """A run a worker now holds, with what it runs under."""
 
     execution: ExecutionRecord
-    document: Mapping[str, Any] | None
-    """The schedule's document as stored now; None when the run has no schedule."""
+    plan: PlanSource | None
+    """From the schedule's document as stored now; None when the run has no schedule."""
     schedule_revision: int | None
-    workflow: Mapping[str, Any] | None = None
-    """The named workflow the run starts (``workflow_name``), as stored now."""
+    workflow: str | None = None
+    """The named workflow the run starts (``workflow_name``), as stored now: JSON text."""
     workflow_version: int | None = None
 
 
@@ -224,7 +255,7 @@ class SqlQueueStore:
                 )
             if not allowed:
                 return []
-            conn.execute(
+            start = (
                 sa.update(executions)
                 .where(_c.id.in_(allowed))
                 .values(
@@ -235,41 +266,14 @@ class SqlQueueStore:
                     reason=None,
                 )
             )
-            _w = workflows.c
-            rows = conn.execute(
-                sa.select(
-                    executions,
-                    _s.document.label("s_document"),
-                    _s.revision.label("s_revision"),
-                    _w.document.label("w_document"),
-                    _w.version.label("w_version"),
-                )
-                .select_from(
-                    executions.outerjoin(schedules, _s.id == _c.schedule_id).outerjoin(
-                        workflows,
-                        sa.and_(_w.namespace == _c.namespace, _w.name == _c.workflow_name),
-                    )
-                )
-                .where(_c.id.in_(allowed))
-                .order_by(_c.priority.desc(), _c.scheduled_for, _c.id)
-            ).mappings()
-            claimed = []
-            for row in rows:
-                values = dict(row)
-                document = values.pop("s_document")
-                revision = values.pop("s_revision")
-                workflow = values.pop("w_document")
-                version = values.pop("w_version")
-                claimed.append(
-                    ClaimedRun(
-                        execution=execution_from_row(values),
-                        document=document,
-                        schedule_revision=revision,
-                        workflow=workflow,
-                        workflow_version=version,
-                    )
-                )
-        return claimed
+            if is_postgres(conn):
+                # One round trip: the rows the UPDATE returns, joined to their schedules.
+                started: sa.TableClause | sa.CTE = start.returning(*executions.c).cte("started")
+            else:
+                conn.execute(start)
+                started = executions
+            rows = conn.execute(_claimed_query(started, allowed))
+            return [_claimed(row, EXECUTION_WIDTH) for row in rows]
 
     def _within_concurrency(
         self, conn: Connection, candidates: Sequence[sa.Row[Any, Any, Any]]
@@ -425,7 +429,7 @@ class SqlQueueStore:
         conn: Connection,
         worker_id: str,
         runs: Sequence[FinishedRun],
-        held: Mapping[uuid.UUID, ExecutionRecord],
+        held: Mapping[uuid.UUID, _Held],
     ) -> None:
         rows = [_finish_row(run, held[run.execution_id]) for run in runs]
         if is_postgres(conn):
@@ -440,24 +444,13 @@ class SqlQueueStore:
                 also="worker_id = NULL, lease_expires_at = NULL",
             )
             return
-        conn.execute(
-            sa.update(executions)
-            .where(
-                _c.id == sa.bindparam("b_id"),
-                _c.status == _RUNNING,
-                _c.worker_id == worker_id,
-            )
-            .values(
-                status=sa.bindparam("b_status"),
-                finished_at=sa.bindparam("b_finished_at"),
-                error=sa.bindparam("b_error"),
-                result=sa.bindparam("b_result", type_=executions.c.result.type),
-                not_before=sa.bindparam("b_not_before"),
-                attempt=sa.bindparam("b_attempt"),
-                worker_id=None,
-                lease_expires_at=None,
-            ),
-            [{f"b_{key}": value for key, value in row.items()} for row in rows],
+        sqlite_executemany(
+            conn,
+            "UPDATE executions SET status = ?, finished_at = ?, error = ?, result = ?, "
+            "not_before = ?, attempt = ?, worker_id = NULL, lease_expires_at = NULL "
+            "WHERE id = ? AND status = 'running' AND worker_id = ?",
+            (*_FINISH_COLUMNS, ("id", "uuid"), ("worker_id", "text")),
+            [{**row, "worker_id": worker_id} for row in rows],
         )
 
     def _with_buffered(
@@ -638,12 +631,15 @@ class SqlQueueStore:
 
     def _held(
         self, conn: Connection, worker_id: str, ids: Sequence[uuid.UUID]
-    ) -> dict[uuid.UUID, ExecutionRecord]:
-        query = sa.select(executions).where(
-            _c.id.in_(list(ids)), _c.status == _RUNNING, _c.worker_id == worker_id
-        )
-        rows = conn.execute(query).mappings()
-        return {row["id"]: execution_from_row(row) for row in rows}
+    ) -> dict[uuid.UUID, _Held]:
+        """Which of ``ids`` ``worker_id`` still holds, with what finishing them needs."""
+        query = sa.select(
+            _c.id, _c.attempt, _c.not_before, _c.schedule_id, _c.concurrency_key
+        ).where(_c.id.in_(list(ids)), _c.status == _RUNNING, _c.worker_id == worker_id)
+        return {
+            run_id: _Held(attempt, not_before, schedule_id, key)
+            for run_id, attempt, not_before, schedule_id, key in conn.execute(query)
+        }
 
     def _lock_schedules(self, conn: Connection, ids: Iterable[uuid.UUID | None]) -> None:
         """Lock the schedules' rows (PostgreSQL), in id order, before touching their runs."""
@@ -661,7 +657,7 @@ class SqlQueueStore:
                 "execution_id": step.execution_id,
                 "step": step.step,
                 "attempt": step.attempt,
-                "status": ExecutionStatus(step.status).value,
+                "status": _status(step.status),
                 "started_at": step.started_at,
                 "finished_at": step.finished_at,
                 "status_code": step.status_code,
@@ -670,7 +666,7 @@ class SqlQueueStore:
                 "output_truncated": step.output_truncated,
                 "stderr": _text(step.stderr),
                 "failure": step.failure,
-                "detail": None if step.detail is None else _json(dict(step.detail)),
+                "detail": None if step.detail is None else _json_text(dict(step.detail)),
                 "error": _text(step.error),
             }
             for step in steps
@@ -680,7 +676,14 @@ class SqlQueueStore:
                 conn, "step_results", _STEP_COLUMNS, rows, on_conflict="ON CONFLICT DO NOTHING"
             )
             return
-        conn.execute(sqlite.insert(step_results).on_conflict_do_nothing(), rows)
+        names = ", ".join(name for name, _ in _STEP_COLUMNS)
+        marks = ", ".join("?" for _ in _STEP_COLUMNS)
+        sqlite_executemany(
+            conn,
+            f"INSERT INTO step_results ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING",
+            _STEP_COLUMNS,
+            rows,
+        )
 
     def _count_failures(
         self, conn: Connection, streaks: Mapping[uuid.UUID, _Streak], now: datetime
@@ -718,7 +721,7 @@ class SqlQueueStore:
                     )
                 )
 
-    def _release(self, conn: Connection, ended: Sequence[ExecutionRecord], now: datetime) -> int:
+    def _release(self, conn: Connection, ended: Sequence[_Ends], now: datetime) -> int:
         """Free what ended runs held: each schedule's oldest buffered fire once nothing of
         it is queued or running, and the runs waiting on their concurrency keys."""
         released = 0
@@ -756,14 +759,79 @@ class SqlQueueStore:
         return released
 
 
-def _finish_row(run: FinishedRun, held: ExecutionRecord) -> dict[str, Any]:
+def _claimed_query(started: sa.TableClause | sa.CTE, ids: Sequence[uuid.UUID]) -> sa.Select[Any]:
+    """The claimed runs (``started``: the executions table, or the rows an UPDATE returned)
+    with what :class:`ClaimedRun` reads of their schedules and workflows, in claim order."""
+    run, _w = started.c, workflows.c
+    document = _s.document
+    query = sa.select(
+        *(run[column.key] for column in executions.c),
+        _s.revision,
+        document["action"].as_string(),
+        document["workflow"].as_string(),
+        document["timeout"].as_string(),
+        document["retry"].as_string(),
+        document["pause_after_failures"].as_integer(),
+        sa.cast(_w.document, sa.Text),
+        _w.version,
+    ).select_from(
+        started.outerjoin(schedules, _s.id == run.schedule_id).outerjoin(
+            workflows, sa.and_(_w.namespace == run.namespace, _w.name == run.workflow_name)
+        )
+    )
+    if started is executions:
+        query = query.where(run.id.in_(ids))
+    return query.order_by(run.priority.desc(), run.scheduled_for, run.id)
+
+
+def _claimed(row: sa.Row[Any], width: int) -> ClaimedRun:
+    """A row of the claim's final query: the execution's columns, then its schedule's."""
+    revision, action, workflow, timeout, retry, pause_after, workflow_text, version = row[width:]
+    return ClaimedRun(
+        execution=execution_from_values(row[:width]),
+        plan=None
+        if revision is None
+        else PlanSource(
+            action=action,
+            workflow=workflow,
+            timeout=timeout,
+            retry=retry,
+            pause_after_failures=pause_after,
+        ),
+        schedule_revision=revision,
+        workflow=workflow_text,
+        workflow_version=version,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """What recording the end of a run needs of its row."""
+
+    attempt: int
+    not_before: datetime | None
+    schedule_id: uuid.UUID | None
+    concurrency_key: str | None
+
+
+class _Ends(Protocol):
+    """A run that ended, as :meth:`SqlQueueStore._release` sees it."""
+
+    @property
+    def schedule_id(self) -> uuid.UUID | None: ...
+
+    @property
+    def concurrency_key(self) -> str | None: ...
+
+
+def _finish_row(run: FinishedRun, held: _Held) -> dict[str, Any]:
     retrying = run.status is ExecutionStatus.RETRYING
     return {
         "id": run.execution_id,
-        "status": ExecutionStatus(run.status).value,
+        "status": _status(run.status),
         "finished_at": None if retrying else run.finished_at,
         "error": _text(run.error),
-        "result": _json(run.result),
+        "result": _json_text(run.result),
         "not_before": run.not_before if retrying else held.not_before,
         "attempt": held.attempt + 1 if retrying else held.attempt,
     }
@@ -773,7 +841,7 @@ _FINISH_COLUMNS = (
     ("status", "text"),
     ("finished_at", "timestamptz"),
     ("error", "text"),
-    ("result", "jsonb"),
+    ("result", JSON_TEXT),
     ("not_before", "timestamptz"),
     ("attempt", "int"),
 )
@@ -790,7 +858,7 @@ _STEP_COLUMNS = (
     ("output_truncated", "bool"),
     ("stderr", "text"),
     ("failure", "text"),
-    ("detail", "jsonb"),
+    ("detail", JSON_TEXT),
     ("error", "text"),
 )
 
@@ -805,7 +873,7 @@ class _Streak:
 
 
 def _streaks(
-    runs: Sequence[FinishedRun], held: Mapping[uuid.UUID, ExecutionRecord]
+    runs: Sequence[FinishedRun], held: Mapping[uuid.UUID, _Held]
 ) -> dict[uuid.UUID, _Streak]:
     streaks: dict[uuid.UUID, _Streak] = {}
     for run in runs:
@@ -821,9 +889,29 @@ def _streaks(
     return streaks
 
 
+def _status(status: ExecutionStatus | str) -> str:
+    """The stored text of a status (an enum, or its text from a caller that had one)."""
+    return status.value if isinstance(status, ExecutionStatus) else ExecutionStatus(status).value
+
+
 def _text(value: str | None) -> str | None:
     """PostgreSQL text cannot hold NUL: a step's output may (binary on stdout)."""
     return None if value is None else value.replace("\x00", "\ufffd")
+
+
+def _json_text(value: Any) -> str | None:
+    """``value`` as JSON text without NUL in any string (PostgreSQL's jsonb refuses
+    \\u0000); None stays SQL NULL."""
+    if value is None:
+        return None
+    text = _JSON.encode(value)
+    if "\\u0000" in text:  # rare; and a string may hold a backslash and "u0000" itself
+        text = _JSON.encode(_json(value))
+    return text
+
+
+_JSON = json.JSONEncoder()
+"""Encodes as ``json.dumps`` does, which is what the JSON column type stores."""
 
 
 def _json(value: Any) -> Any:

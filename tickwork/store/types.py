@@ -45,12 +45,9 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
         if value is None:
             return None
-        if not isinstance(value, datetime):
-            raise TypeError(f"UTCDateTime needs a datetime, got {type(value).__name__}")
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value.isoformat()} refused: instants must be aware")
         if dialect.name == "sqlite":
-            return (value - _EPOCH) // _MICROSECOND
+            return sqlite_instant(value)
+        _require_instant(value)
         return value.astimezone(UTC)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
@@ -63,6 +60,22 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
                 return value.replace(tzinfo=UTC)
             return value.astimezone(UTC)
         raise TypeError(f"UTCDateTime cannot read {type(value).__name__} {value!r}")
+
+
+def sqlite_instant(value: datetime | None) -> int | None:
+    """How ``UTCDateTime`` stores ``value`` on SQLite: integer microseconds since the epoch
+    (for statements that bind raw values, like ``bulk.sqlite_executemany``)."""
+    if value is None:
+        return None
+    _require_instant(value)
+    return (value - _EPOCH) // _MICROSECOND
+
+
+def _require_instant(value: datetime) -> None:
+    if not isinstance(value, datetime):
+        raise TypeError(f"UTCDateTime needs a datetime, got {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value.isoformat()} refused: instants must be aware")
 
 
 JSON: TypeEngine[Any] = sa.JSON(none_as_null=True).with_variant(

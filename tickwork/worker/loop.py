@@ -2,7 +2,9 @@
 
 * **Claims in batches, runs side by side.** One claim takes as many queued runs as there
   are free slots (``WorkerSettings.slots``); each runs as an asyncio task. Runs claimed
-  together start together, so a burst of due webhooks goes out in parallel.
+  together start together, so a burst of due webhooks goes out in parallel. While runs
+  wait for slots, the next claim comes once a quarter of the slots is free, or
+  :data:`CLAIM_LINGER` after the first one freed up, not once per finished run.
 * **Records in batches.** A finished attempt joins a buffer that one writer task commits
   in one transaction with whatever else finished meanwhile: at a thousand runs a second,
   that is tens of transactions a second, not thousands.
@@ -63,7 +65,7 @@ from tickwork.worker.breaker import Admission, BreakerSettings, CircuitBreakers
 from tickwork.worker.outcome import UNHEALTHY, complete
 from tickwork.worker.plan import AnyAction, PlanError, PlannedStep, Plans
 
-__all__ = ["CIRCUIT_OPEN_REASON", "Worker", "WorkerSettings"]
+__all__ = ["CIRCUIT_OPEN_REASON", "CLAIM_LINGER", "Worker", "WorkerSettings"]
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,10 @@ _BUSY_RETRY = timedelta(milliseconds=50)
 """Queued runs still due after a claim took fewer than asked: another worker holds them."""
 _STORE_BACKOFF = timedelta(seconds=1)
 _PROMOTE_EVERY = timedelta(milliseconds=100)
+CLAIM_LINGER = timedelta(milliseconds=10)
+"""With runs waiting for slots, how long a freed slot may wait for others before a claim
+(which claims at once when a quarter of the slots is free). Real time, like the I/O it
+batches: it delays a waiting run by this much at most."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,8 +137,10 @@ class Worker:
         self._stop = asyncio.Event()
         self._asleep = False
         self._backlog = False
+        self._claim_batch = max(1, self.settings.slots // 4)
+        self._linger: asyncio.TimerHandle | None = None
         self._writing = False
-        self._beating = False
+        self._beating = 0  # beats in progress: the heartbeat loop's, and a caller's
         self._started = False
         self._stopping = False
         self._promoted_at: datetime | None = None
@@ -190,6 +198,8 @@ class Worker:
         try:
             await self._claim_loop()
         finally:
+            if self._linger is not None:
+                self._linger.cancel()
             await self._shut_down()
             heartbeat.cancel()
             self._flush.set()
@@ -202,6 +212,9 @@ class Worker:
     async def _claim_loop(self) -> None:
         while not self._stop.is_set():
             self._wake.clear()
+            if self._linger is not None:
+                self._linger.cancel()
+                self._linger = None
             free = self.settings.slots - len(self._tasks)
             wake_at: datetime | None = None
             if free > 0:
@@ -262,8 +275,18 @@ class Worker:
 
     def _task_done(self, run_id: uuid.UUID, _task: asyncio.Task[None]) -> None:
         self._tasks.pop(run_id, None)
-        if self._backlog:
+        if not self._backlog:
+            return
+        # Runs are waiting for slots. Claim once a batch's worth is free, or shortly after
+        # the first slot freed up: not one claim (a transaction) per finished run.
+        if self.settings.slots - len(self._tasks) >= self._claim_batch:
             self._wake.set()
+        elif self._linger is None and self._loop is not None:
+            self._linger = self._loop.call_later(CLAIM_LINGER.total_seconds(), self._lingered)
+
+    def _lingered(self) -> None:
+        self._linger = None
+        self._wake.set()
 
     # ----------------------------------------------------------------------------------
     # One run
@@ -272,14 +295,7 @@ class Worker:
         run = claimed.execution
         started = self._clock.now()
         try:
-            plan = self._plans.get(
-                run.schedule_id,
-                claimed.schedule_revision,
-                claimed.document,
-                run.max_attempts,
-                workflow=claimed.workflow,
-                workflow_version=claimed.workflow_version,
-            )
+            plan = self._plans.get(claimed.plan, run.max_attempts, workflow=claimed.workflow)
         except PlanError as exc:
             self._record(
                 FinishedRun(
@@ -489,11 +505,11 @@ class Worker:
     async def beat(self) -> None:
         """Renew leases, stop lost runs, recover dead workers' runs (every
         ``settings.heartbeat``; tests call it directly)."""
-        self._beating = True
+        self._beating += 1
         try:
             lost, recovered = await asyncio.to_thread(self._beat, set(self._held))
         finally:
-            self._beating = False
+            self._beating -= 1
         for run_id in lost:
             log.info("worker: run %s was cancelled or taken over; stopping it", run_id)
             self._drop(run_id)
@@ -561,7 +577,7 @@ class Worker:
         while True:
             await asyncio.sleep(0.002)
             quiet = not self._tasks and not self._finished and not self._holds
-            busy = self._writing or self._beating or self._wake.is_set()
+            busy = self._writing or self._beating > 0 or self._wake.is_set()
             if quiet and self._asleep and not busy:
                 return
 
@@ -570,7 +586,12 @@ def _http_target(action: AnyAction) -> str | None:
     """``host:port`` of an http action: the circuit breaker's key."""
     if action.kind != "http":
         return None
-    parts = urlsplit(action.url)
+    return _target_of(action.url)
+
+
+@functools.lru_cache(maxsize=4096)
+def _target_of(url: str) -> str:
+    parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
     return f"{parts.hostname}:{port}"
 

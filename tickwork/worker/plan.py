@@ -8,20 +8,19 @@ an edit cannot retry a run more often than it was promised.
 * A schedule naming a ``workflow`` runs the workflow's steps, one after another in an
   order that respects ``needs`` (each step sees the results of the steps before it).
 
-Plans are cached by (schedule, revision, workflow version): a burst of ten thousand runs
-of one schedule parses its documents once.
+Plans are cached by what they are built from (:class:`~tickwork.store.queue.PlanSource`,
+the parts of the schedule's document the store reads out as JSON text, and the named
+workflow's document): a burst of ten thousand runs of one schedule, or of ten thousand
+schedules posting the same webhook, parses its action once.
 """
 
 from __future__ import annotations
 
 import json
-import uuid
 from collections import OrderedDict
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import lru_cache
-from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -35,6 +34,7 @@ from tickwork.spec.actions import (
     ShellActionDocument,
 )
 from tickwork.spec.workflows import WorkflowDocument, steps_in_order
+from tickwork.store.queue import PlanSource
 
 __all__ = ["INLINE_STEP", "PlanError", "PlannedStep", "Plans", "RunPlan"]
 
@@ -71,29 +71,24 @@ class RunPlan:
 
 
 class Plans:
-    """Plans by (schedule, revision, workflow version), least recently built dropped first."""
+    """Plans by what they are built from, least recently built dropped first."""
 
     def __init__(self, size: int = _CACHE_SIZE) -> None:
         self._size = size
-        self._plans: OrderedDict[tuple[uuid.UUID, int, int | None], RunPlan] = OrderedDict()
+        self._plans: OrderedDict[tuple[PlanSource, str | None], RunPlan] = OrderedDict()
 
     def get(
-        self,
-        schedule_id: uuid.UUID | None,
-        revision: int | None,
-        document: Mapping[str, Any] | None,
-        max_attempts: int,
-        *,
-        workflow: Mapping[str, Any] | None = None,
-        workflow_version: int | None = None,
+        self, source: PlanSource | None, max_attempts: int, *, workflow: str | None = None
     ) -> RunPlan:
-        """The plan of a run of ``schedule_id`` at ``revision``; ``PlanError`` if none."""
-        if schedule_id is None or revision is None or document is None:
+        """The plan of a run whose schedule reads ``source`` now (None: the schedule is
+        gone), starting the workflow stored as ``workflow`` (JSON text) if it names one;
+        ``PlanError`` if there is none."""
+        if source is None:
             raise PlanError("the run has no schedule (it was deleted)")
-        key = (schedule_id, revision, workflow_version)
+        key = (source, None if source.action is not None else workflow)
         plan = self._plans.get(key)
         if plan is None:
-            plan = _build(document, workflow)
+            plan = _build(source, workflow)
             self._plans[key] = plan
             while len(self._plans) > self._size:
                 self._plans.popitem(last=False)
@@ -102,26 +97,26 @@ class Plans:
         return plan
 
 
-def _build(document: Mapping[str, Any], workflow: Mapping[str, Any] | None) -> RunPlan:
-    timeout = _duration(document.get("timeout"), "timeout")
-    if document.get("action") is not None:
-        action = _action(document["action"], "action")
+def _build(source: PlanSource, workflow: str | None) -> RunPlan:
+    timeout = _duration(source.timeout, "timeout")
+    if source.action is not None:
+        action = _action(source.action, "action")
         steps: tuple[PlannedStep, ...] = (
             PlannedStep(INLINE_STEP, action, action.timeout or timeout),
         )
     else:
-        name = document.get("workflow")
+        name = source.workflow
         if workflow is None:
             raise PlanError(f"workflow {name!r} is not defined in this namespace")
         try:
-            parsed = WorkflowDocument.from_mapping(workflow)
+            parsed = WorkflowDocument.from_mapping(json.loads(workflow))
         except InvalidDocument as exc:  # stored documents were validated: a newer schema?
             raise PlanError(f"the stored workflow {name!r} is not valid: {exc}") from None
         steps = tuple(
             PlannedStep(step.name, step.action, step.action.timeout or timeout)
             for step in steps_in_order(parsed)
         )
-    retry = document.get("retry") or {}
+    retry = (json.loads(source.retry) if source.retry is not None else None) or {}
     return RunPlan(
         steps=steps,
         retry=_retry_policy(
@@ -133,7 +128,7 @@ def _build(document: Mapping[str, Any], workflow: Mapping[str, Any] | None) -> R
             tuple(retry.get("retry_on", ("connection", "timeout", "5xx", "429"))),
             tuple(int(c) for c in retry.get("exit_codes", ())),
         ),
-        pause_after_failures=document.get("pause_after_failures"),
+        pause_after_failures=source.pause_after_failures,
     )
 
 
@@ -161,10 +156,10 @@ def _retry_policy(
     )
 
 
-def _action(data: object, where: str) -> AnyAction:
+def _action(text: str, where: str) -> AnyAction:
     """The validated action; validated once per distinct action (by its JSON text)."""
     try:
-        return _action_from_json(json.dumps(data, sort_keys=True, separators=(",", ":")))
+        return _action_from_json(text)
     except ValidationError as exc:  # stored documents were validated: a newer schema?
         raise PlanError(f"the stored {where} is not valid: {exc.errors()[0]['msg']}") from None
 

@@ -1,6 +1,6 @@
 """Shared set-up for the runner tests: a step context, and a real HTTP server on 127.0.0.1.
 
-Each test drives its coroutine with :func:`run` (a fresh loop under ``asyncio.run``); the
+Each test drives its coroutine with :func:`run` (a fresh loop, as ``tickwork serve`` runs); the
 server runs in that same loop. Handlers that must outlast a client's timeout wait on an
 event the server sets when it stops, so nothing sleeps on a timer.
 """
@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from tickwork import eventloop
 from tickwork.actions.base import StepContext
 
 HANG_GUARD_S = 20
@@ -37,7 +38,7 @@ def run(scenario: Callable[[], Awaitable[T]]) -> T:
     async def guarded() -> T:
         return await asyncio.wait_for(scenario(), HANG_GUARD_S)
 
-    return asyncio.run(guarded())
+    return eventloop.run(guarded())
 
 
 def step_context(**changes: Any) -> StepContext:

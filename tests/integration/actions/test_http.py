@@ -373,6 +373,27 @@ def test_a_custom_deny_list_applies_to_literal_addresses_and_resolved_names() ->
     assert (name.error or "").startswith("localhost resolves to address ")
 
 
+def test_a_literal_address_is_checked_on_every_request_until_it_passes() -> None:
+    guard = SsrfGuard.parse("169.254.0.0/16")
+
+    async def scenario() -> tuple[Sink, list[StepOutcome]]:
+        async with serving() as sink:
+            allowed = sink.url("/echo")
+            denied = "http://169.254.169.254/latest/meta-data/"
+            context = step_context(timeout=timedelta(seconds=2))
+            async with runner(guard=guard) as http_runner:
+                outcomes = [
+                    await http_runner.run(http(url), context)
+                    for url in (denied, allowed, denied, allowed)
+                ]
+            return sink, outcomes
+
+    sink, outcomes = run(scenario)
+    assert [outcome.ok for outcome in outcomes] == [False, True, False, True]
+    assert all("169.254.0.0/16" in (o.error or "") for o in outcomes[::2])
+    assert [request.path for request in sink.received] == ["/echo", "/echo"]
+
+
 def test_names_that_resolve_to_allowed_addresses_are_reached() -> None:
     async def scenario() -> tuple[Sink, StepOutcome]:
         async with serving() as sink:

@@ -169,6 +169,38 @@ def test_cancellation_kills_the_process_group_and_passes_through(tmp_path: Path)
     assert wait_until_dead(read_pid(pidfile))
 
 
+def test_a_cancellation_while_the_command_starts_still_stops_its_group() -> None:
+    marker = f"59.{os.getpid()}{time.monotonic_ns() % 1_000_000}"  # findable; ends in a minute
+    action = shell(argv=["sh", "-c", f"sleep {marker} & wait"])
+
+    async def scenario() -> None:
+        task = asyncio.create_task(ShellRunner().run(action, step_context(timeout=None)))
+        await asyncio.sleep(0)  # the command is spawned; its start is being awaited
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    run(scenario)
+    give_up = time.monotonic() + 5
+    while sleepers := _running_with_argument(marker):
+        assert time.monotonic() < give_up, f"still running: {sleepers}"
+        time.sleep(0.01)
+
+
+def _running_with_argument(argument: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            arguments = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argument.encode() in arguments and process_alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [

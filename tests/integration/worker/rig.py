@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from tickwork import eventloop
 from tickwork.node import Node
 from tickwork.store.protocols import ExecutionRecord
 from tickwork.store.queue import StepRecord
@@ -26,12 +27,13 @@ FAST_RETRY = {"max_attempts": 3, "initial_interval": "10s", "multiplier": 2.0, "
 
 
 def run(scenario: Callable[[], Awaitable[None]]) -> None:
-    """Run an async test body on a fresh event loop, with a guard against a hang."""
+    """Run an async test body on a fresh event loop of the kind ``tickwork serve`` runs,
+    with a guard against a hang."""
 
     async def guarded() -> None:
         await asyncio.wait_for(scenario(), HANG_GUARD_S)
 
-    asyncio.run(guarded())
+    eventloop.run(guarded())
 
 
 def settings(**overrides: Any) -> WorkerSettings:

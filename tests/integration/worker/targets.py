@@ -31,3 +31,13 @@ def wait_for_gate(data: dict[str, Any]) -> str:
     if not GATE.wait(timeout=20):
         raise TimeoutError("the test never opened the gate")
     return "through"
+
+
+RELEASES: dict[int, asyncio.Event] = {}
+"""Set by a test to let the run of :func:`held` with input ``{"n": n}`` return."""
+
+
+async def held(data: dict[str, Any]) -> int:
+    number = int(data["n"])
+    await RELEASES.setdefault(number, asyncio.Event()).wait()
+    return number
