@@ -210,14 +210,13 @@ class SqlQueueStore:
         """Put ``retrying`` and ``waiting`` runs whose ``not_before`` passed back in the
         queue; return how many. (Concurrency waiters have no ``not_before``: a run of their
         key ending releases them.)"""
+        due = sa.and_(
+            _c.status.in_((_RETRYING, _WAITING)),
+            _c.not_before.is_not(None),
+            _c.not_before <= now,
+        )
         statement = (
-            sa.update(executions)
-            .where(
-                _c.status.in_((_RETRYING, _WAITING)),
-                _c.not_before.is_not(None),
-                _c.not_before <= now,
-            )
-            .values(status=_Q, queued_at=now)
+            sa.update(executions).where(_unlocked(conn, due)).values(status=_Q, queued_at=now)
         )
         with translated_errors():
             return conn.execute(statement).rowcount
@@ -251,7 +250,9 @@ class SqlQueueStore:
                 conn.execute(
                     sa.update(executions)
                     .where(_c.id.in_(waiting))
-                    .values(status=_WAITING, reason=CONCURRENCY_REASON)
+                    # No not_before: only a run of its key ending releases it, never the
+                    # clock (promote_due would put it back in the queue at every pass).
+                    .values(status=_WAITING, reason=CONCURRENCY_REASON, not_before=None)
                 )
             if not allowed:
                 return []
@@ -747,16 +748,26 @@ class SqlQueueStore:
                 ).rowcount
         keys = sorted({run.concurrency_key for run in ended if run.concurrency_key})
         if keys:
+            waiting = sa.and_(
+                _c.status == _WAITING,
+                _c.reason == CONCURRENCY_REASON,
+                _c.concurrency_key.in_(keys),
+            )
             released += conn.execute(
                 sa.update(executions)
-                .where(
-                    _c.status == _WAITING,
-                    _c.reason == CONCURRENCY_REASON,
-                    _c.concurrency_key.in_(keys),
-                )
+                .where(_unlocked(conn, waiting))
                 .values(status=_Q, queued_at=now, reason=None)
             ).rowcount
         return released
+
+
+def _unlocked(conn: Connection, where: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+    """``where``, less the rows another transaction holds (PostgreSQL): whoever holds one
+    is changing it (cancelling, releasing, promoting it), and waiting for it could close a
+    cycle of row locks between two such writers; SQLite has one writer at a time."""
+    if not is_postgres(conn):
+        return where
+    return _c.id.in_(sa.select(_c.id).where(where).with_for_update(skip_locked=True))
 
 
 def _claimed_query(started: sa.TableClause | sa.CTE, ids: Sequence[uuid.UUID]) -> sa.Select[Any]:
