@@ -183,7 +183,12 @@ class _Run:
         workflows = [c for c in checked if c.declared.kind == "Workflow"]
         schedules = [c for c in checked if c.declared.kind == "Schedule"]
         declared_keys = {c.key for c in checked}
-        self._read_existing(declared_keys)
+        started = {
+            ("Workflow", c.model.namespace, c.model.workflow)
+            for c in schedules
+            if isinstance(c.model, ScheduleDocument) and c.model.workflow is not None
+        }
+        self._read_existing(declared_keys | started)
         changes: list[Change] = []
         for item in workflows:
             changes.extend(self._declare(item))
@@ -231,7 +236,8 @@ class _Run:
         return [self._updated(item, existing)]
 
     def _read_existing(self, keys: set[tuple[str, str, str]]) -> None:
-        """What the store holds under the declared names: a few queries for the lot."""
+        """What the store holds under the declared names (and the workflows the declared
+        schedules start): a few queries for the lot."""
         wanted: dict[tuple[str, str], list[str]] = {}
         for kind, namespace, name in sorted(keys):
             wanted.setdefault((kind, namespace), []).append(name)
@@ -268,9 +274,10 @@ class _Run:
     def _check_workflow_exists(self, item: _Checked, declared: set[tuple[str, str, str]]) -> None:
         model = item.model
         assert isinstance(model, ScheduleDocument)
-        if model.workflow is None or ("Workflow", model.namespace, model.workflow) in declared:
+        if model.workflow is None:
             return
-        if not self.workflow_rows.named(self.conn, model.namespace, [model.workflow]):
+        key = ("Workflow", model.namespace, model.workflow)
+        if key not in declared and key not in self.existing:
             self.problems.append(
                 item.problem(
                     "workflow",

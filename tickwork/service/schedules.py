@@ -388,9 +388,8 @@ class ScheduleService:
     ) -> ScheduleRecord:
         """:meth:`update` inside the caller's transaction (call :meth:`changed` after it
         commits); with ``managed``, the schedule is (now) owned by that set and file."""
-        require_action_allowed(caller, document.model_dump(mode="json"))
         old = self._locked(conn, schedule_id, caller=caller)
-        return self._replace(conn, old, document, managed=managed)
+        return self._replace(conn, old, document, caller, managed=managed)
 
     def delete_in(
         self,
@@ -425,10 +424,9 @@ class ScheduleService:
         """Replace the schedule's document. With ``expected_revision``, refuse (``Conflict``)
         if someone changed it since that revision."""
         document = ScheduleDocument.from_mapping(data)
-        require_action_allowed(caller, document.model_dump(mode="json"))
         with self._engine.begin() as conn:
             old = self._locked(conn, schedule_id, expected_revision, caller)
-            record = self._replace(conn, old, document)
+            record = self._replace(conn, old, document, caller)
         self._on_change()
         return record
 
@@ -446,8 +444,7 @@ class ScheduleService:
         with self._engine.begin() as conn:
             old = self._locked(conn, schedule_id, expected_revision, caller)
             document = ScheduleDocument.from_mapping(merge_patch(old.document, changes))
-            require_action_allowed(caller, document.model_dump(mode="json"))
-            record = self._replace(conn, old, document)
+            record = self._replace(conn, old, document, caller)
         self._on_change()
         return record
 
@@ -614,10 +611,14 @@ class ScheduleService:
         conn: Connection,
         old: ScheduleRecord,
         document: ScheduleDocument,
+        caller: Caller,
         *,
         managed: Managed | None = None,
     ) -> ScheduleRecord:
-        """Store ``document`` as ``old``'s new definition; its identity cannot change."""
+        """Store ``document`` as ``old``'s new definition, if ``caller`` may write its
+        action; its identity cannot change."""
+        stored = document.model_dump(mode="json")
+        require_action_allowed(caller, stored)
         problems = [
             (key, f"cannot change (it is {getattr(old, key)!r}); create a new schedule")
             for key in ("namespace", "name")
@@ -625,7 +626,6 @@ class ScheduleService:
         ]
         if problems:
             raise InvalidDocument(problems)
-        stored = document.model_dump(mode="json")
         return self._write(conn, old, stored, paused=document.paused, managed=managed)
 
     def _write(

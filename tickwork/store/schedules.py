@@ -20,6 +20,7 @@ from tickwork.schedule.policies import ScheduleState
 from tickwork.store.engine import is_postgres
 from tickwork.store.errors import translated_errors
 from tickwork.store.executions import execution_from_row, newest_run_id
+from tickwork.store.owned import rows_managed_by, rows_named
 from tickwork.store.protocols import DueSchedule, ExecutionRecord, NewSchedule, ScheduleRecord
 from tickwork.store.tables import executions, schedules
 
@@ -53,10 +54,6 @@ _CHANGEABLE = (
     "managed_file",
     "managed_document",
 )
-
-
-_NAMES_PER_QUERY = 500
-"""Names bound in one ``IN`` list (SQLite allows a few thousand parameters a statement)."""
 
 
 def schedule_from_row(row: Mapping[Any, Any]) -> ScheduleRecord:
@@ -164,23 +161,14 @@ class SqlScheduleStore:
         self, conn: Connection, namespace: str, names: Sequence[str]
     ) -> dict[str, ScheduleRecord]:
         """The schedules of ``namespace`` among ``names``, by name (absent ones left out)."""
-        found: dict[str, ScheduleRecord] = {}
-        for start in range(0, len(names), _NAMES_PER_QUERY):
-            chunk = names[start : start + _NAMES_PER_QUERY]
-            query = sa.select(schedules).where(_c.namespace == namespace, _c.name.in_(chunk))
-            with translated_errors():
-                rows = conn.execute(query).mappings().all()
-            found.update((row["name"], schedule_from_row(row)) for row in rows)
-        return found
+        return {
+            row["name"]: schedule_from_row(row)
+            for row in rows_named(conn, schedules, namespace, names)
+        }
 
     def managed_by(self, conn: Connection, set_name: str) -> list[ScheduleRecord]:
         """Every schedule the YAML set ``set_name`` manages, by namespace then name."""
-        query = (
-            sa.select(schedules).where(_c.managed_by == set_name).order_by(_c.namespace, _c.name)
-        )
-        with translated_errors():
-            rows = conn.execute(query).mappings().all()
-        return [schedule_from_row(row) for row in rows]
+        return [schedule_from_row(row) for row in rows_managed_by(conn, schedules, set_name)]
 
     def delete(self, conn: Connection, schedule_id: uuid.UUID) -> None:
         with translated_errors():

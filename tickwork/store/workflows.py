@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from tickwork.errors import Conflict, NotFound
 from tickwork.store.engine import is_postgres
 from tickwork.store.errors import translated_errors
+from tickwork.store.owned import rows_managed_by, rows_named
 from tickwork.store.protocols import Managed
 from tickwork.store.tables import schedules, workflows
 
@@ -28,7 +29,6 @@ NAME_TAKEN = "uq_workflows_namespace_name"
 """The constraint that refuses a second workflow of the same name in a namespace."""
 
 _c = workflows.c
-_NAMES_PER_QUERY = 500
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -179,23 +179,11 @@ class SqlWorkflowStore:
         self, conn: Connection, namespace: str, names: Sequence[str]
     ) -> dict[str, WorkflowRecord]:
         """The workflows of ``namespace`` among ``names``, by name (absent ones left out)."""
-        found: dict[str, WorkflowRecord] = {}
-        for start in range(0, len(names), _NAMES_PER_QUERY):
-            chunk = names[start : start + _NAMES_PER_QUERY]
-            query = sa.select(workflows).where(_c.namespace == namespace, _c.name.in_(chunk))
-            with translated_errors():
-                rows = conn.execute(query).mappings().all()
-            found.update((row["name"], _record(row)) for row in rows)
-        return found
+        return {row["name"]: _record(row) for row in rows_named(conn, workflows, namespace, names)}
 
     def managed_by(self, conn: Connection, set_name: str) -> list[WorkflowRecord]:
         """Every workflow the YAML set ``set_name`` manages, by namespace then name."""
-        query = (
-            sa.select(workflows).where(_c.managed_by == set_name).order_by(_c.namespace, _c.name)
-        )
-        with translated_errors():
-            rows = conn.execute(query).mappings().all()
-        return [_record(row) for row in rows]
+        return [_record(row) for row in rows_managed_by(conn, workflows, set_name)]
 
     def delete(self, conn: Connection, workflow_id: uuid.UUID) -> None:
         with translated_errors():
